@@ -1,0 +1,52 @@
+# The whole set-up on a fresh machine is one of these two commands:
+#   make run    the conformance run against the bundled reference implementation (reports/out/latest/)
+#   make test   the project's own tests
+# Both create .venv, install the package with its dependencies, and install missing system
+# packages with apt-get when run as root (otherwise they print what to install). Both are
+# idempotent: with nothing changed, set-up costs a few dpkg look-ups.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.mcsec-installed
+# openssl: the independent S/MIME peer of the interoperation tests
+SYSTEM_PACKAGES := openssl ca-certificates
+RUN_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: run test setup system-packages clean
+
+run: setup
+	$(BIN)/mcsec run $(RUN_ARGS)
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: system-packages $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "mcsec needs Python >= 3.11, found " + sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+system-packages:
+	@missing=""; \
+	if ! command -v dpkg-query >/dev/null; then \
+	  echo "note: not a Debian system; make sure these are installed: $(SYSTEM_PACKAGES)" >&2; exit 0; \
+	fi; \
+	for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "mcsec needs these system packages; install them with: sudo apt-get install$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+
+clean:
+	rm -rf $(VENV) reports/out .hypothesis

@@ -1,0 +1,5 @@
+import sys
+
+from mcsec.cli import main
+
+sys.exit(main())

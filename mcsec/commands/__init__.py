@@ -1,0 +1,1 @@
+"""Subcommands of `mcsec`: one module each, each with `register(subparsers)`."""
