@@ -1,0 +1,83 @@
+"""Named deliberate deviations of the reference implementation.
+
+Every fault is off by default. The lab switches faults on per run (profile
+item `[lab] faults`, or the environment variable MCSEC_FAULTS, comma
+separated) and passes them to the role that owns them. A self-test runs the
+suite with each fault on and requires that a scenario citing one of the
+fault's requirements fails: that is how the suite proves it can fail.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    role: str
+    description: str
+    requirements: tuple[str, ...]
+
+
+_ALL: tuple[Fault, ...] = (
+    # --- KMS: access-token checks -------------------------------------------------
+    Fault("kms_accept_alg_none", "kms", "accepts an unsigned token (alg none)", ("R713-KM-SIG", "R714-KM-SIG")),
+    Fault("kms_skip_signature_check", "kms", "accepts any ES256 signature without verifying it",
+          ("R713-KM-SIG", "R714-KM-SIG")),
+    Fault("kms_accept_hmac_public_key", "kms",
+          "accepts HS256 tokens keyed with the IdM's public key (algorithm confusion)", ("R713-KM-SIG", "R714-KM-SIG")),
+    Fault("kms_accept_unknown_kid", "kms", "verifies with the first IdM key when the token's kid is unknown",
+          ("R713-KM-SIG", "R714-KM-SIG")),
+    Fault("kms_accept_expired", "kms", "does not check exp", ("R713-KM-CLAIMS",)),
+    Fault("kms_ignore_nbf", "kms", "does not check nbf", ("R713-KM-CLAIMS",)),
+    Fault("kms_ignore_audience", "kms", "does not check aud", ("R713-KM-CLAIMS",)),
+    Fault("kms_ignore_issuer", "kms", "does not check iss", ("R713-KM-CLAIMS",)),
+    Fault("kms_ignore_scope", "kms", "does not require the key management scope", ("R713-KM-SCOPE",)),
+    Fault("kms_ignore_subject", "kms", "gives keys for a user other than the token's subject", ("R713-KM-SUBJECT",)),
+    Fault("kms_no_token_required", "kms", "serves requests that carry no access token", ("R713-KM-TOKEN",)),
+    # --- KMS: 7.13 CEK service ----------------------------------------------------
+    Fault("kms_ignore_server_binding", "kms", "hands a CEK to any MCPTT server that asks for its Key ID",
+          ("R713-EN-SERVER",)),
+    Fault("kms_reuse_key_ids", "kms", "draws Key IDs from a tiny space, so they repeat", ("R713-KEYID-UNIQUE",)),
+    Fault("kms_wrong_purpose_tag", "kms", "issues Key IDs without the CEK purpose tag", ("R713-KEYID-UNIQUE",)),
+    Fault("kms_answer_unknown_key_id", "kms", "answers a fetch for an unknown Key ID with a fresh key",
+          ("R713-EN-REJECT-UNKNOWN",)),
+    Fault("kms_cek_to_client_only", "kms", "never makes an issued CEK available to the MCPTT server",
+          ("R713-KM-DIST-SERVER",)),
+)
+
+REGISTRY: dict[str, Fault] = {f.name: f for f in _ALL}
+
+
+class UnknownFault(ValueError):
+    pass
+
+
+class Faults:
+    """The set of faults switched on for one role process."""
+
+    def __init__(self, names: list[str] | tuple[str, ...] | None = None, role: str | None = None):
+        names = list(names or [])
+        unknown = [n for n in names if n not in REGISTRY]
+        if unknown:
+            raise UnknownFault(f"unknown fault(s): {', '.join(unknown)}; known: {', '.join(sorted(REGISTRY))}")
+        self._on = frozenset(n for n in names if role is None or REGISTRY[n].role == role)
+
+    def __contains__(self, name: str) -> bool:
+        if name not in REGISTRY:
+            raise UnknownFault(f"unknown fault: {name}")
+        return name in self._on
+
+    def names(self) -> list[str]:
+        return sorted(self._on)
+
+
+def for_role(role: str) -> list[Fault]:
+    return [f for f in _ALL if f.role == role]
+
+
+def parse_list(text: str | None) -> list[str]:
+    """Split a comma-separated list (MCSEC_FAULTS) into validated fault names."""
+    names = [n.strip() for n in (text or "").split(",") if n.strip()]
+    Faults(names)  # validates
+    return names

@@ -1,0 +1,77 @@
+"""How every reference role runs as its own process.
+
+`python -m impl.<role> --config CONFIG.json` loads the JSON configuration the
+lab (or `mcsec serve`) wrote, starts the role's servers on the configured
+loopback ports (0 = pick a free one), prints exactly one JSON line on stdout,
+`{"role": ..., "ready": true, ...endpoints...}`, and serves until SIGTERM or
+SIGINT. A configuration it cannot use gives `{"role": ..., "ready": false,
+"error": ...}` and exit status 2. Logs go to stderr and never carry keys,
+tokens or passwords.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Callable, Protocol
+
+
+class Startable(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+class ConfigError(Exception):
+    """The role's configuration is unusable; the message names the item."""
+
+
+Builder = Callable[[dict], tuple[list[Startable], dict]]
+
+
+def _emit(line: dict) -> None:
+    sys.stdout.write(json.dumps(line) + "\n")
+    sys.stdout.flush()
+
+
+def run_role(role: str, build: Builder, argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m impl.{role}")
+    parser.add_argument("--config", required=True, type=Path, help="role configuration (JSON)")
+    args = parser.parse_args(argv)
+    try:
+        config = json.loads(args.config.read_text())
+    except (OSError, ValueError) as exc:
+        _emit({"role": role, "ready": False, "error": f"cannot read configuration: {exc}"})
+        return 2
+    logging.basicConfig(
+        level=config.get("log_level", "INFO"),
+        stream=sys.stderr,
+        format=f"%(asctime)s {role} %(levelname)s %(name)s: %(message)s",
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        servers, info = build(config)
+    except ConfigError as exc:
+        _emit({"role": role, "ready": False, "error": str(exc)})
+        return 2
+    started: list[Startable] = []
+    try:
+        for server in servers:
+            server.start()
+            started.append(server)
+        _emit({"role": role, "ready": True, **info})
+        logging.getLogger("mcsec.role").info("%s ready", role)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for server in reversed(started):
+            try:
+                server.stop()
+            except Exception:  # keep stopping the others
+                logging.getLogger("mcsec.role").exception("stopping %s", role)
+    return 0
