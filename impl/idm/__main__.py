@@ -1,0 +1,10 @@
+"""`python -m impl.idm --config CONFIG.json`: run the reference IdM (see impl/rolemain.py)."""
+from __future__ import annotations
+
+import sys
+
+from impl.idm.server import build
+from impl.rolemain import run_role
+
+if __name__ == "__main__":
+    sys.exit(run_role("idm", build))

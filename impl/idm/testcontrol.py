@@ -1,0 +1,71 @@
+"""The test control surface: properly signed tokens with chosen defects.
+
+Only served when the configuration says `"test_control": true`; otherwise
+its paths answer 404 like any unknown path.
+
+`POST /test/tokens` with a JSON object:
+- `principal` (required): a username or a server principal's client_id;
+- `claims`: claims to add or replace in the normal KMS access token;
+- `omit`: names of claims to leave out;
+- `lifetime_s`: seconds from iat to exp (negative gives an expired token);
+- `header`: `kid` and/or `typ` to put in the JOSE header instead of the usual values.
+Answer: `{"token": JWT, "claims": {...the signed claims...}}`, signed ES256
+with the IdM's real key. An unknown principal is a 404 JSON error.
+"""
+from __future__ import annotations
+
+from impl.httpserver import HttpError, Request, Response
+from impl.idm.config import IdmConfig
+from impl.idm.tokens import ACCESS_TOKEN_TYP, TokenIssuer
+
+TOKENS_PATH = "/test/tokens"
+TEST_CONTROL_CLIENT_ID = "mcsec-test-control"
+_HEADER_ITEMS = frozenset({"kid", "typ"})
+
+
+class TestControl:
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, config: IdmConfig, tokens: TokenIssuer) -> None:
+        self._config = config
+        self._tokens = tokens
+
+    def mint(self, request: Request) -> Response:
+        body = request.json()
+        principal = body.get("principal")
+        if not isinstance(principal, str) or not principal:
+            raise HttpError(400, "principal: must be a non-empty string")
+        claims = body.get("claims", {})
+        if not isinstance(claims, dict):
+            raise HttpError(400, "claims: must be an object")
+        omit = body.get("omit", [])
+        if not isinstance(omit, list) or not all(isinstance(name, str) for name in omit):
+            raise HttpError(400, "omit: must be a list of claim names")
+        lifetime_s = body.get("lifetime_s")
+        if lifetime_s is not None and (isinstance(lifetime_s, bool) or not isinstance(lifetime_s, int)):
+            raise HttpError(400, "lifetime_s: must be an integer")
+        header = body.get("header", {})
+        if (not isinstance(header, dict) or not set(header) <= _HEADER_ITEMS
+                or not all(isinstance(v, str) for v in header.values())):
+            raise HttpError(400, "header: may hold only kid and typ, as strings")
+
+        signed = self._base_claims(principal, lifetime_s)
+        signed.update(claims)
+        for name in omit:
+            signed.pop(name, None)
+        try:
+            token = self._tokens.sign_access(signed, kid=header.get("kid"), typ=header.get("typ", ACCESS_TOKEN_TYP))
+        except (TypeError, ValueError) as exc:
+            raise HttpError(400, f"claims cannot be signed: {exc}") from None
+        return Response.json({"token": token, "claims": signed})
+
+    def _base_claims(self, principal: str, lifetime_s: int | None) -> dict:
+        scope = self._config.kms_scope
+        user = self._config.user(principal)
+        if user is not None:
+            client_id = self._config.clients[0].client_id if self._config.clients else TEST_CONTROL_CLIENT_ID
+            return self._tokens.user_access_claims(user, client_id, scope, lifetime_s)
+        server = self._config.server(principal)
+        if server is not None:
+            return self._tokens.server_access_claims(server, scope, lifetime_s)
+        raise HttpError(404, "unknown principal")

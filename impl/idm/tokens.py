@@ -1,0 +1,97 @@
+"""Claims of the KMS access token and the ID token, and their signing.
+
+KMS access token (JWT, RFC 9068 style, header typ `at+jwt`): iss, sub, aud
+(the KMS audience), exp, iat, nbf (= iat), jti, client_id, scope, and for a
+user the `mcptt_id`. A user's sub is the username; a server principal's sub is
+its URI. ID token (users only): iss, sub, aud (= client_id), exp, iat,
+auth_time, nonce when the authorization request had one, mcptt_id.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from impl.idm.config import IdmConfig, ServerPrincipal, User
+from impl.idm.keys import SigningKey
+
+ACCESS_TOKEN_TYP = "at+jwt"
+ID_TOKEN_TYP = "JWT"
+
+
+def new_jti() -> str:
+    return secrets.token_urlsafe(18)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_in: int
+    scope: str
+
+
+class TokenIssuer:
+    def __init__(self, config: IdmConfig, key: SigningKey, issuer: str,
+                 clock: Callable[[], float] = time.time) -> None:
+        self._config = config
+        self._key = key
+        self.issuer = issuer
+        self._clock = clock
+
+    def now(self) -> int:
+        return int(self._clock())
+
+    # --- claims -------------------------------------------------------------------
+    def user_access_claims(self, user: User, client_id: str, scope: str, lifetime_s: int | None = None) -> dict:
+        claims = self._access_claims(user.username, client_id, scope, lifetime_s)
+        claims["mcptt_id"] = user.mcptt_id
+        return claims
+
+    def server_access_claims(self, server: ServerPrincipal, scope: str, lifetime_s: int | None = None) -> dict:
+        return self._access_claims(server.uri, server.client_id, scope, lifetime_s)
+
+    def _access_claims(self, sub: str, client_id: str, scope: str, lifetime_s: int | None) -> dict:
+        now = self.now()
+        lifetime = self._config.access_token_lifetime_s if lifetime_s is None else lifetime_s
+        return {
+            "iss": self.issuer,
+            "sub": sub,
+            "aud": self._config.kms_audience,
+            "exp": now + lifetime,
+            "iat": now,
+            "nbf": now,
+            "jti": new_jti(),
+            "client_id": client_id,
+            "scope": scope,
+        }
+
+    def id_token_claims(self, user: User, client_id: str, auth_time: int, nonce: str | None) -> dict:
+        now = self.now()
+        claims: dict = {
+            "iss": self.issuer,
+            "sub": user.username,
+            "aud": client_id,
+            "exp": now + self._config.id_token_lifetime_s,
+            "iat": now,
+            "auth_time": auth_time,
+            "mcptt_id": user.mcptt_id,
+        }
+        if nonce is not None:
+            claims["nonce"] = nonce
+        return claims
+
+    # --- signed tokens ------------------------------------------------------------
+    def sign_access(self, claims: dict, *, kid: str | None = None, typ: str = ACCESS_TOKEN_TYP) -> str:
+        return self._key.sign(claims, typ=typ, kid=kid)
+
+    def user_access_token(self, user: User, client_id: str, scope: str) -> IssuedToken:
+        claims = self.user_access_claims(user, client_id, scope)
+        return IssuedToken(self.sign_access(claims), claims["exp"] - claims["iat"], scope)
+
+    def server_access_token(self, server: ServerPrincipal, scope: str) -> IssuedToken:
+        claims = self.server_access_claims(server, scope)
+        return IssuedToken(self.sign_access(claims), claims["exp"] - claims["iat"], scope)
+
+    def id_token(self, user: User, client_id: str, auth_time: int, nonce: str | None) -> str:
+        return self._key.sign(self.id_token_claims(user, client_id, auth_time, nonce), typ=ID_TOKEN_TYP)

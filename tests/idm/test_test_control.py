@@ -1,0 +1,87 @@
+"""The test control surface: off means 404 like any unknown path; on mints properly signed odd tokens."""
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+
+
+def test_off_tokens_path_answers_like_an_unknown_path(idm):
+    minted = idm.post_json("/test/tokens", {"principal": "alice"})
+    unknown = idm.post_json("/test/no-such-thing", {"principal": "alice"})
+    assert minted.status == 404
+    assert (minted.status, minted.body) == (unknown.status, unknown.body)
+    assert idm.get("/test/tokens").status == 404
+
+
+def test_on_mints_a_normal_user_token_by_default(idm_ctl):
+    answer = idm_ctl.post_json("/test/tokens", {"principal": "alice"})
+    assert answer.status == 200
+    token = answer.json()["token"]
+    idm_ctl.seen_secrets.append(token)
+    claims = idm_ctl.verify(token, audience=idm_ctl.kms_audience, typ="at+jwt")
+    assert claims["sub"] == "alice"
+    assert claims["mcptt_id"] == "sip:alice@example.org"
+    assert claims["scope"] == idm_ctl.kms_scope
+    assert claims["client_id"] == idm_ctl.client_id
+    assert claims["exp"] == claims["iat"] + 300 and claims["nbf"] == claims["iat"]
+    assert claims["jti"]
+
+
+def test_on_mints_a_server_token(idm_ctl):
+    token = idm_ctl.post_json("/test/tokens", {"principal": idm_ctl.server_id}).json()["token"]
+    claims = idm_ctl.verify(token, audience=idm_ctl.kms_audience, typ="at+jwt")
+    assert claims["sub"] == idm_ctl.server_uri
+    assert claims["client_id"] == idm_ctl.server_id
+    assert "mcptt_id" not in claims
+
+
+def test_overrides_omissions_and_lifetime_are_applied_and_signed(idm_ctl):
+    request = {"principal": "alice", "claims": {"aud": "someone-else", "iss": "https://evil.example", "x": 1},
+               "omit": ["scope", "jti"], "lifetime_s": -60}
+    token = idm_ctl.post_json("/test/tokens", request).json()["token"]
+    key = jwt.PyJWK(idm_ctl.jwks()["keys"][0]).key
+    claims = jwt.decode(token, key, algorithms=["ES256"], options={"verify_exp": False, "verify_aud": False})
+    assert claims["aud"] == "someone-else"
+    assert claims["iss"] == "https://evil.example"
+    assert claims["x"] == 1
+    assert "scope" not in claims and "jti" not in claims
+    assert claims["exp"] == claims["iat"] - 60
+    with pytest.raises(jwt.ExpiredSignatureError):
+        jwt.decode(token, key, algorithms=["ES256"], options={"verify_aud": False})
+
+
+def test_not_yet_valid_token(idm_ctl):
+    future = int(time.time()) + 3600
+    token = idm_ctl.post_json("/test/tokens", {"principal": "alice", "claims": {"nbf": future}}).json()["token"]
+    with pytest.raises(jwt.ImmatureSignatureError):
+        idm_ctl.verify(token, audience=idm_ctl.kms_audience, typ="at+jwt")
+
+
+def test_header_kid_can_be_replaced(idm_ctl):
+    token = idm_ctl.post_json("/test/tokens", {"principal": "alice", "header": {"kid": "unknown-kid"}}).json()["token"]
+    assert jwt.get_unverified_header(token)["kid"] == "unknown-kid"
+    key = jwt.PyJWK(idm_ctl.jwks()["keys"][0]).key  # still signed with the real key
+    jwt.decode(token, key, algorithms=["ES256"], audience=idm_ctl.kms_audience)
+
+
+def test_unknown_principal_is_404(idm_ctl):
+    answer = idm_ctl.post_json("/test/tokens", {"principal": "mallory"})
+    assert answer.status == 404
+    assert "error" in answer.json()
+
+
+@pytest.mark.parametrize("request_body", [
+    {},
+    {"principal": 7},
+    {"principal": "alice", "claims": []},
+    {"principal": "alice", "omit": "scope"},
+    {"principal": "alice", "lifetime_s": "60"},
+    {"principal": "alice", "header": {"alg": "none"}},
+], ids=["no principal", "principal not a string", "claims not an object", "omit not a list",
+        "lifetime not an integer", "alg cannot be changed"])
+def test_bad_mint_requests_are_400(idm_ctl, request_body):
+    answer = idm_ctl.post_json("/test/tokens", request_body)
+    assert answer.status == 400
+    assert "error" in answer.json()
