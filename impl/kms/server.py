@@ -1,0 +1,195 @@
+"""The reference KMS: request handling for the clause 7.13 CEK service.
+
+Every request is authorised from its Bearer token (impl/kms/tokens.py).
+Token failures answer 401 (or 403 for a missing scope) with an RFC 6750
+`WWW-Authenticate` challenge; every other refusal is a `KmsError` with a
+code from `ErrorCode`. Keys and tokens never reach the log.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import logging
+import ssl
+
+from impl.faults import Faults
+from impl.httpserver import HttpsServer, Request, Response, Router
+from impl.kms import cekxml
+from impl.kms.cekstore import CekStore
+from impl.kms.tokens import JwksCache, Principal, TokenRejected, TokenVerifier
+from impl.kms.xmlparse import XmlError
+from impl.rolemain import ConfigError
+
+log = logging.getLogger("mcsec.kms")
+
+REALM = "mcsec-kms"
+
+
+class ErrorCode(enum.IntEnum):
+    """KmsError codes of the CEK interface (docs/kms-cek-interface.md)."""
+    MALFORMED_REQUEST = 1
+    WRONG_KMS = 2
+    USER_MISMATCH = 3
+    UNKNOWN_SERVER = 4
+    KEY_NOT_AVAILABLE = 5
+    NOT_A_SERVER = 6
+    NOT_A_USER = 7
+
+
+_HTTP_STATUS = {
+    ErrorCode.MALFORMED_REQUEST: 400,
+    ErrorCode.WRONG_KMS: 400,
+    ErrorCode.USER_MISMATCH: 403,
+    ErrorCode.UNKNOWN_SERVER: 404,
+    ErrorCode.KEY_NOT_AVAILABLE: 404,
+    ErrorCode.NOT_A_SERVER: 403,
+    ErrorCode.NOT_A_USER: 403,
+}
+
+
+class _Refusal(Exception):
+    def __init__(self, code: ErrorCode, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _utcnow() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+class KmsService:
+    def __init__(self, *, kms_uri: str, verifier: TokenVerifier, store: CekStore, servers: list[str],
+                 faults: Faults):
+        self.kms_uri = kms_uri
+        self._faults = faults
+        self._verifier = verifier
+        self._store = store
+        self._servers = frozenset(servers)
+
+    def routes(self, router: Router) -> None:
+        router.add("POST", cekxml.CEK_ISSUE_PATH, self.issue)
+        router.add("POST", cekxml.CEK_FETCH_PATH, self.fetch)
+
+    # --- answers --------------------------------------------------------------------------
+    def _challenge(self, rejected: TokenRejected) -> Response:
+        parts = [f'Bearer realm="{REALM}"']
+        if rejected.error:
+            parts.append(f'error="{rejected.error}"')
+            parts.append(f'error_description="{rejected.description}"')
+        if rejected.error == "insufficient_scope":
+            parts.append(f'scope="{self._verifier.scope_hint}"')
+        body = cekxml.build_error_response(self.kms_uri, 0, rejected.description, _utcnow())
+        return Response(rejected.status, body, cekxml.CONTENT_TYPE, {"WWW-Authenticate": ", ".join(parts)})
+
+    def _refuse(self, refusal: _Refusal) -> Response:
+        body = cekxml.build_error_response(self.kms_uri, int(refusal.code), refusal.message, _utcnow())
+        return Response(_HTTP_STATUS[refusal.code], body, cekxml.CONTENT_TYPE)
+
+    def _authorise_and_parse(self, request: Request) -> tuple[Principal, cekxml.CekRequest | cekxml.CekFetch]:
+        principal = self._verifier.from_authorization(request.header("authorization"))
+        try:
+            message = cekxml.parse_request(request.body)
+        except XmlError as exc:
+            raise _Refusal(ErrorCode.MALFORMED_REQUEST, str(exc)) from None
+        if message.kms_uri != self.kms_uri:
+            raise _Refusal(ErrorCode.WRONG_KMS, "request is for another KMS")
+        return principal, message
+
+    def _handle(self, request: Request, action) -> Response:
+        try:
+            principal, message = self._authorise_and_parse(request)
+            return action(principal, message)
+        except TokenRejected as rejected:
+            log.info("%s refused: %s", request.path, rejected.description)
+            return self._challenge(rejected)
+        except _Refusal as refusal:
+            log.info("%s refused: KmsError %d (%s)", request.path, refusal.code, refusal.code.name)
+            return self._refuse(refusal)
+
+    # --- endpoints ------------------------------------------------------------------------
+    def issue(self, request: Request) -> Response:
+        return self._handle(request, self._issue)
+
+    def fetch(self, request: Request) -> Response:
+        return self._handle(request, self._fetch)
+
+    def _issue(self, principal: Principal, message) -> Response:
+        if not isinstance(message, cekxml.CekRequest):
+            raise _Refusal(ErrorCode.MALFORMED_REQUEST, "this endpoint takes a CekRequest")
+        if principal.mcptt_id is None and not self._skips_identity(principal):
+            raise _Refusal(ErrorCode.NOT_A_USER, "token does not belong to an MCPTT user")
+        if principal.mcptt_id != message.user_uri and not self._skips_identity(principal):
+            raise _Refusal(ErrorCode.USER_MISMATCH, "token belongs to another user")
+        if message.server_uri not in self._servers:
+            raise _Refusal(ErrorCode.UNKNOWN_SERVER, "unknown MCPTT server")
+        now = _utcnow()
+        record = self._store.issue(message.user_uri, message.server_uri, now)
+        log.info("issued CEK %08X for %s shared with %s", record.key_id, record.owner_uri, record.server_uri)
+        return self._cek_response(message.user_uri, record, now)
+
+    def _fetch(self, principal: Principal, message) -> Response:
+        if not isinstance(message, cekxml.CekFetch):
+            raise _Refusal(ErrorCode.MALFORMED_REQUEST, "this endpoint takes a CekFetch")
+        if principal.mcptt_id is not None or principal.subject not in self._servers:
+            if not self._skips_identity(principal):
+                raise _Refusal(ErrorCode.NOT_A_SERVER, "token does not belong to an MCPTT server")
+        if principal.subject != message.user_uri and not self._skips_identity(principal):
+            raise _Refusal(ErrorCode.USER_MISMATCH, "token belongs to another server")
+        now = _utcnow()
+        record = self._store.for_server(message.key_id, message.user_uri, now)
+        if record is None or "kms_cek_to_client_only" in self._faults:
+            raise _Refusal(ErrorCode.KEY_NOT_AVAILABLE, "no CEK with this Key ID for this server")
+        log.info("delivered CEK %08X to %s", record.key_id, message.user_uri)
+        return self._cek_response(message.user_uri, record, now)
+
+    def _cek_response(self, user_uri: str, record, now: _dt.datetime) -> Response:
+        cek = cekxml.KmsCek(record.key_id, record.key, record.owner_uri, record.server_uri,
+                            record.valid_from, record.valid_to)
+        return Response(200, cekxml.build_cek_response(self.kms_uri, user_uri, cek, now), cekxml.CONTENT_TYPE)
+
+    def _skips_identity(self, principal: Principal) -> bool:
+        """Only under a fault: no token at all, or the subject check switched off."""
+        return principal.anonymous or "kms_ignore_subject" in self._faults
+
+
+def _require(config: dict, key: str, kind: type):
+    value = config.get(key)
+    if not isinstance(value, kind):
+        raise ConfigError(f"kms configuration: {key!r} must be a {kind.__name__}")
+    return value
+
+
+def build(config: dict):
+    try:
+        faults = Faults(config.get("faults", []), role="kms")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    tls = _require(config, "tls", dict)
+    idm = _require(config, "idm", dict)
+    for key in ("issuer", "jwks_uri", "ca"):
+        _require(idm, key, str)
+    ctx = ssl.create_default_context(cafile=idm["ca"])
+    leeway = int(config.get("leeway_s", 30))
+    if not 0 <= leeway <= 60:
+        raise ConfigError("kms configuration: 'leeway_s' must be between 0 and 60")
+    verifier = TokenVerifier(
+        jwks=JwksCache(idm["jwks_uri"], ctx),
+        issuer=idm["issuer"],
+        audience=_require(config, "audience", str),
+        scopes=_require(config, "scopes", list),
+        leeway_s=leeway,
+        faults=faults,
+    )
+    service = KmsService(
+        kms_uri=_require(config, "kms_uri", str),
+        verifier=verifier,
+        store=CekStore(int(config.get("cek_lifetime_s", 3600)), faults),
+        servers=_require(config, "servers", list),
+        faults=faults,
+    )
+    router = Router()
+    service.routes(router)
+    server = HttpsServer(router, host=config.get("host", "127.0.0.1"), port=int(config.get("port", 0)),
+                         cert=tls.get("cert"), key=tls.get("key"), name="mcsec-kms")
+    return [server], {"url": server.url, "kms_uri": service.kms_uri, "faults": faults.names()}

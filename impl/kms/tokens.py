@@ -1,0 +1,207 @@
+"""Authorisation of KMS requests by their Bearer access token.
+
+The token must be a JWS made with the IdM's key as published in the IdM's
+JWKS (ES256 only: `alg: none`, HMAC and unknown key identifiers are refused),
+issued by the IdM, meant for this KMS (aud), within nbf/exp with a small
+leeway, and carry the key management scope. Failures raise `TokenRejected`,
+which the KMS turns into an RFC 6750 challenge. Tokens are never logged.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import ssl
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+
+from impl.faults import Faults
+
+log = logging.getLogger("mcsec.kms.tokens")
+
+ALGORITHM = "ES256"
+JWKS_REFRESH_MIN_INTERVAL_S = 10.0
+
+
+class TokenRejected(Exception):
+    """The request is not authorised. `error` is the RFC 6750 error code."""
+
+    def __init__(self, error: str, description: str, status: int = 401):
+        super().__init__(description)
+        self.error = error  # "invalid_request" | "invalid_token" | "insufficient_scope" | "" (no token)
+        self.description = description
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who the verified token speaks for."""
+    subject: str
+    mcptt_id: str | None
+    client_id: str | None
+    scopes: frozenset[str]
+    anonymous: bool = False
+
+
+class JwksCache:
+    """The IdM's signing keys, fetched over HTTPS and refreshed on an unknown kid (rate-limited)."""
+
+    def __init__(self, jwks_uri: str, ssl_context: ssl.SSLContext, timeout_s: float = 5.0):
+        self._uri = jwks_uri
+        self._ctx = ssl_context
+        self._timeout = timeout_s
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = 0.0
+        self._lock = threading.Lock()
+
+    def _fetch(self) -> None:
+        with urllib.request.urlopen(self._uri, context=self._ctx, timeout=self._timeout) as resp:
+            document = json.loads(resp.read(256 * 1024))
+        keys: dict[str, jwt.PyJWK] = {}
+        for entry in document.get("keys", []):
+            if entry.get("kty") == "EC" and entry.get("crv") == "P-256" and "kid" in entry:
+                keys[entry["kid"]] = jwt.PyJWK(entry, algorithm=ALGORITHM)
+        self._keys = keys
+        self._fetched_at = time.monotonic()
+
+    def get(self, kid: str) -> jwt.PyJWK | None:
+        with self._lock:
+            if kid not in self._keys and time.monotonic() - self._fetched_at >= JWKS_REFRESH_MIN_INTERVAL_S:
+                try:
+                    self._fetch()
+                except (OSError, ValueError) as exc:
+                    log.warning("cannot fetch the IdM JWKS: %s", type(exc).__name__)
+            return self._keys.get(kid)
+
+    def any_key(self) -> jwt.PyJWK | None:
+        with self._lock:
+            if not self._keys:
+                try:
+                    self._fetch()
+                except (OSError, ValueError):
+                    return None
+            return next(iter(self._keys.values()), None)
+
+
+def _b64url_decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+class TokenVerifier:
+    def __init__(self, *, jwks: JwksCache, issuer: str, audience: str, scopes: list[str],
+                 leeway_s: int, faults: Faults):
+        self._jwks = jwks
+        self._issuer = issuer
+        self._audience = audience
+        self._scopes = frozenset(scopes)
+        self._leeway = leeway_s
+        self._faults = faults
+
+    @property
+    def scope_hint(self) -> str:
+        return sorted(self._scopes)[0]
+
+    def from_authorization(self, header: str | None) -> Principal:
+        if not header:
+            if "kms_no_token_required" in self._faults:
+                return Principal("", None, None, self._scopes, anonymous=True)
+            raise TokenRejected("", "no access token")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise TokenRejected("invalid_request", "Authorization must be a Bearer token", 400)
+        return self.verify(token.strip())
+
+    def verify(self, token: str) -> Principal:
+        claims = self._verified_claims(token)
+        self._check_claims(claims)
+        return Principal(
+            subject=str(claims["sub"]),
+            mcptt_id=claims.get("mcptt_id"),
+            client_id=claims.get("client_id"),
+            scopes=frozenset(str(claims.get("scope", "")).split()),
+        )
+
+    # --- signature ------------------------------------------------------------------------
+    def _verified_claims(self, token: str) -> dict:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise TokenRejected("invalid_token", "malformed token") from None
+        alg = header.get("alg")
+        if alg == "none" and "kms_accept_alg_none" in self._faults:
+            return self._unverified_claims(token)
+        if alg == "HS256" and "kms_accept_hmac_public_key" in self._faults:
+            return self._hmac_with_public_key(token)
+        if alg != ALGORITHM:
+            raise TokenRejected("invalid_token", f"algorithm {alg!r} not accepted")
+        kid = header.get("kid")
+        key = self._jwks.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            if "kms_accept_unknown_kid" not in self._faults:
+                raise TokenRejected("invalid_token", "unknown signing key")
+            key = self._jwks.any_key()
+            if key is None:
+                raise TokenRejected("invalid_token", "unknown signing key")
+        if "kms_skip_signature_check" in self._faults:
+            return self._unverified_claims(token)
+        try:
+            return jwt.decode(token, key.key, algorithms=[ALGORITHM], options={
+                "verify_signature": True, "verify_exp": False, "verify_nbf": False,
+                "verify_iat": False, "verify_aud": False, "verify_iss": False,
+            })
+        except jwt.PyJWTError:
+            raise TokenRejected("invalid_token", "signature verification failed") from None
+
+    @staticmethod
+    def _unverified_claims(token: str) -> dict:
+        try:
+            return jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise TokenRejected("invalid_token", "malformed token") from None
+
+    def _hmac_with_public_key(self, token: str) -> dict:
+        """The classic algorithm-confusion bug, reproduced only under its fault."""
+        key = self._jwks.any_key()
+        parts = token.split(".")
+        if key is None or len(parts) != 3:
+            raise TokenRejected("invalid_token", "malformed token")
+        pem = key.key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        expected = hmac.new(pem, f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest()
+        try:
+            given = _b64url_decode(parts[2])
+        except ValueError:
+            raise TokenRejected("invalid_token", "malformed token") from None
+        if not hmac.compare_digest(expected, given):
+            raise TokenRejected("invalid_token", "signature verification failed")
+        return self._unverified_claims(token)
+
+    # --- claims ---------------------------------------------------------------------------
+    def _check_claims(self, claims: dict) -> None:
+        now = time.time()
+        for name in ("iss", "sub", "aud", "exp", "iat"):
+            if name not in claims:
+                raise TokenRejected("invalid_token", f"claim {name} missing")
+        if claims["iss"] != self._issuer and "kms_ignore_issuer" not in self._faults:
+            raise TokenRejected("invalid_token", "issuer not trusted")
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if self._audience not in audiences and "kms_ignore_audience" not in self._faults:
+            raise TokenRejected("invalid_token", "token not meant for this KMS")
+        try:
+            exp = float(claims["exp"])
+            nbf = float(claims.get("nbf", claims["iat"]))
+        except (TypeError, ValueError):
+            raise TokenRejected("invalid_token", "time claims are not numbers") from None
+        if now > exp + self._leeway and "kms_accept_expired" not in self._faults:
+            raise TokenRejected("invalid_token", "token expired")
+        if now < nbf - self._leeway and "kms_ignore_nbf" not in self._faults:
+            raise TokenRejected("invalid_token", "token not yet valid")
+        scopes = set(str(claims.get("scope", "")).split())
+        if not scopes & self._scopes and "kms_ignore_scope" not in self._faults:
+            raise TokenRejected("insufficient_scope", "key management scope missing", 403)
