@@ -26,7 +26,7 @@ _ALL: tuple[Fault, ...] = (
           ("R713-KM-SIG", "R714-KM-SIG")),
     Fault("kms_accept_hmac_public_key", "kms",
           "accepts HS256 tokens keyed with the IdM's public key (algorithm confusion)", ("R713-KM-SIG", "R714-KM-SIG")),
-    Fault("kms_accept_unknown_kid", "kms", "verifies with the first IdM key when the token's kid is unknown",
+    Fault("kms_accept_unknown_kid", "kms", "accepts a token whose kid is not in the IdM JWKS without verifying it",
           ("R713-KM-SIG", "R714-KM-SIG")),
     Fault("kms_accept_expired", "kms", "does not check exp", ("R713-KM-CLAIMS",)),
     Fault("kms_ignore_nbf", "kms", "does not check nbf", ("R713-KM-CLAIMS",)),

@@ -46,8 +46,12 @@ def run_role(role: str, build: Builder, argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         _emit({"role": role, "ready": False, "error": f"cannot read configuration: {exc}"})
         return 2
+    level = config.get("log_level", "INFO")
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        _emit({"role": role, "ready": False, "error": "log_level must be DEBUG, INFO, WARNING or ERROR"})
+        return 2
     logging.basicConfig(
-        level=config.get("log_level", "INFO"),
+        level=level,
         stream=sys.stderr,
         format=f"%(asctime)s {role} %(levelname)s %(name)s: %(message)s",
     )

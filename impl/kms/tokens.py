@@ -81,6 +81,7 @@ class JwksCache:
             return self._keys.get(kid)
 
     def any_key(self) -> jwt.PyJWK | None:
+        """The IdM's current key, for reproducing the algorithm-confusion fault only."""
         with self._lock:
             if not self._keys:
                 try:
@@ -144,11 +145,9 @@ class TokenVerifier:
         kid = header.get("kid")
         key = self._jwks.get(kid) if isinstance(kid, str) else None
         if key is None:
-            if "kms_accept_unknown_kid" not in self._faults:
-                raise TokenRejected("invalid_token", "unknown signing key")
-            key = self._jwks.any_key()
-            if key is None:
-                raise TokenRejected("invalid_token", "unknown signing key")
+            if "kms_accept_unknown_kid" in self._faults:
+                return self._unverified_claims(token)  # the "no key found, nothing to check" bug
+            raise TokenRejected("invalid_token", "unknown signing key")
         if "kms_skip_signature_check" in self._faults:
             return self._unverified_claims(token)
         try:

@@ -1,0 +1,62 @@
+"""`mcsec run`: the conformance run against a profile (the bundled reference by default)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from fixtures.profile import ProfileError, load
+from impl.faults import REGISTRY
+from mcsec.catalogue import ROOT, load_catalogue
+from reports.results import EXIT_USAGE
+
+DEFAULT_OUT = ROOT / "reports" / "out" / "latest"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run the conformance scenarios and write the reports",
+                       description="Run the conformance scenarios against a SUT profile and write "
+                                   "results.json and junit.xml. Exit status: 0 all applicable scenarios "
+                                   "pass, 1 a scenario fails, 2 usage or profile error, 3 the worst "
+                                   "verdict is inconclusive or error.")
+    p.add_argument("--sut", type=Path, metavar="PROFILE.toml",
+                   help="SUT profile (default: the bundled reference implementation plays every role)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                   help=f"output folder (default: {DEFAULT_OUT.relative_to(ROOT)})")
+    p.add_argument("--fault", action="append", default=[], metavar="NAME",
+                   help="switch on a named fault of the reference implementation (repeatable; "
+                        "also MCSEC_FAULTS=a,b). `--fault list` lists them.")
+    p.add_argument("--requirement", action="append", default=[], metavar="ID",
+                   help="run only the scenarios citing this requirement (repeatable)")
+    p.add_argument("-k", dest="keyword", metavar="EXPR", help="pytest -k expression on scenario names")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from mcsec import runner  # imported late: pytest start-up is not needed for --help
+
+    if "list" in args.fault:
+        for fault in REGISTRY.values():
+            print(f"{fault.name:<32} {fault.role:<7} {', '.join(fault.requirements):<28} {fault.description}")
+        return 0
+    faults = list(args.fault) + [f.strip() for f in os.environ.get("MCSEC_FAULTS", "").split(",") if f.strip()]
+    try:
+        profile = load(args.sut, extra_faults=faults)
+    except ProfileError as exc:
+        print(f"mcsec run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    known = {r.id for r in load_catalogue()}
+    unknown = [r for r in args.requirement if r not in known]
+    if unknown:
+        print(f"mcsec run: unknown requirement(s): {', '.join(unknown)}", file=sys.stderr)
+        return EXIT_USAGE
+    outcome = runner.run(profile, args.out.resolve(), requirements=set(args.requirement) or None,
+                         keyword=args.keyword)
+    counts = outcome.document["summary"]
+    summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+    print(f"mcsec: {summary or 'no scenarios'} in {outcome.document['suite']['duration_s']:.1f} s; "
+          f"reports in {outcome.out_dir}")
+    for error in outcome.document["suite"]["errors"]:
+        print(f"mcsec: suite error: {error}", file=sys.stderr)
+    return outcome.exit_status

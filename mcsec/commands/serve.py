@@ -1,0 +1,101 @@
+"""`mcsec serve`: run reference roles as peers for an implementation under test.
+
+Prints one JSON line with every endpoint, identity and credential a vendor's
+product needs (including the IdM's JWKS and the test CA certificate to
+trust), then the same in readable form, and serves until Ctrl-C or SIGTERM.
+The credentials are test credentials made for this run; printing them is the
+point of the command.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from fixtures.lab import LAB_ROLES, Lab
+from fixtures.profile import ProfileError, load
+from fixtures.roleprocess import RoleStartError
+from impl import httpclient
+from reports.results import EXIT_USAGE
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="run reference roles as peers for an implementation under test")
+    p.add_argument("--roles", default=",".join(LAB_ROLES),
+                   help=f"comma-separated roles to run (available: {', '.join(LAB_ROLES)}; the KMS brings an IdM)")
+    p.add_argument("--sut", type=Path, metavar="PROFILE.toml", help="profile for identities (default: reference)")
+    p.add_argument("--run-dir", type=Path, metavar="DIR",
+                   help="where role logs, configurations and the test CA go (default: a fresh temporary folder)")
+    p.set_defaults(func=main)
+
+
+def describe(lab: Lab) -> dict:
+    e = lab.endpoints
+    p = lab.profile
+    jwks = json.loads(httpclient.request("GET", e.jwks_uri, context=lab.ssl_context).body)
+    roles: dict[str, dict] = {"idm": {"url": e.idm_url, "issuer": e.idm_issuer, "jwks_uri": e.jwks_uri,
+                                      "discovery": e.idm_url + "/.well-known/openid-configuration",
+                                      "jwks": jwks}}
+    if "kms" in lab.roles:
+        roles["kms"] = {"url": e.kms_url, "kms_uri": p.kms_uri}
+    return {
+        "ready": True,
+        "roles": roles,
+        "ca_cert_path": str(e.ca_path),
+        "ca_cert_pem": e.ca_path.read_text(),
+        "oauth_client": {"client_id": p.oauth_client_id, "redirect_uri": p.oauth_redirect_uri},
+        "kms_scope": p.kms_scope,
+        "users": [{"username": u.username, "password": u.password, "mcptt_id": u.mcptt_id} for u in p.users],
+        "servers": [{"client_id": s.client_id, "client_secret": s.client_secret, "uri": s.uri} for s in p.servers],
+        "run_dir": str(lab.run_dir),
+    }
+
+
+def _readable(info: dict) -> str:
+    lines = ["", "MCSec reference roles are serving:"]
+    for name, role in info["roles"].items():
+        lines.append(f"  {name:<4} {role['url']}")
+    idm = info["roles"]["idm"]
+    lines += [f"  IdM issuer     {idm['issuer']}", f"  IdM discovery  {idm['discovery']}",
+              f"  IdM JWKS       {idm['jwks_uri']}", f"  trust this CA  {info['ca_cert_path']}",
+              f"  KMS scope      {info['kms_scope']}",
+              f"  OAuth client   {info['oauth_client']['client_id']} (redirect {info['oauth_client']['redirect_uri']})"]
+    for u in info["users"]:
+        lines.append(f"  user           {u['username']} / {u['password']}  ({u['mcptt_id']})")
+    for s in info["servers"]:
+        lines.append(f"  server         {s['client_id']} / {s['client_secret']}  ({s['uri']})")
+    lines.append(f"  logs           {info['run_dir']} (removed on stop unless --run-dir was given)")
+    lines.append("Stop with Ctrl-C or SIGTERM.")
+    return "\n".join(lines)
+
+
+def main(args: argparse.Namespace) -> int:
+    roles = tuple(r.strip() for r in args.roles.split(",") if r.strip())
+    try:
+        profile = load(args.sut)
+        lab = Lab(profile, args.run_dir or None, roles=roles)
+    except ProfileError as exc:
+        print(f"mcsec serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        with lab:
+            info = describe(lab)
+            print(json.dumps(info), flush=True)
+            print(_readable(info), file=sys.stderr, flush=True)
+            while not stop.wait(0.5):
+                dead = lab.dead_roles()
+                if dead:
+                    print(f"mcsec serve: role(s) stopped unexpectedly: {', '.join(dead)}; "
+                          f"see {lab.run_dir}", file=sys.stderr)
+                    return 3
+    except (RoleStartError, ProfileError) as exc:
+        print(f"mcsec serve: {exc}", file=sys.stderr)
+        return 3
+    print("mcsec serve: stopped", file=sys.stderr)
+    return 0

@@ -1,0 +1,99 @@
+"""The run's results: the model, results.json (the contract of DESIGN.md), and the exit status."""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fixtures import verdicts
+from mcsec import __version__
+from mcsec.catalogue import Requirement
+
+NOT_TESTED = "not_tested"
+"""The verdict of a requirement no scenario of the run cites."""
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INCONCLUSIVE = 0, 1, 2, 3
+
+
+@dataclass
+class StepResult:
+    keyword: str
+    text: str
+    status: str            # passed | failed | skipped | undefined
+    duration_s: float = 0.0
+
+
+@dataclass
+class ScenarioResult:
+    id: str
+    name: str
+    feature: str
+    requirements: list[str]
+    verdict: str
+    reason: str
+    duration_s: float
+    evidence: list[str] = field(default_factory=list)
+    steps: list[StepResult] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id, "name": self.name, "feature": self.feature,
+            "requirements": self.requirements, "verdict": self.verdict, "reason": self.reason,
+            "duration_s": round(self.duration_s, 3), "evidence": self.evidence,
+            "steps": [{"keyword": s.keyword, "text": s.text, "status": s.status,
+                       "duration_s": round(s.duration_s, 3)} for s in self.steps],
+        }
+
+
+def summary(scenarios: list[ScenarioResult]) -> dict[str, int]:
+    counts = {v: 0 for v in verdicts.ALL}
+    for s in scenarios:
+        counts[s.verdict] += 1
+    return counts
+
+
+def exit_status(counts: dict[str, int]) -> int:
+    if counts.get(verdicts.FAIL):
+        return EXIT_FAIL
+    if counts.get(verdicts.INCONCLUSIVE) or counts.get(verdicts.ERROR):
+        return EXIT_INCONCLUSIVE
+    return EXIT_OK
+
+
+def requirement_rows(catalogue: list[Requirement], scenarios: list[ScenarioResult]) -> list[dict]:
+    rows = []
+    for req in catalogue:
+        cited = [s for s in scenarios if req.id in s.requirements]
+        rows.append({
+            "id": req.id, "clause": req.clause, "text": req.text, "requirement": req.requirement,
+            "condition": req.condition, "kind": req.kind,
+            "verdict": verdicts.worst(s.verdict for s in cited) or NOT_TESTED,
+            "scenarios": [s.id for s in cited],
+        })
+    return rows
+
+
+def build(*, catalogue: list[Requirement], scenarios: list[ScenarioResult], sut: dict,
+          started: _dt.datetime, finished: _dt.datetime, interrupted: bool = False,
+          suite_errors: list[str] | None = None) -> dict:
+    return {
+        "suite": {
+            "name": "mcsec", "version": __version__, "python": platform.python_version(),
+            "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
+            "duration_s": round((finished - started).total_seconds(), 3),
+            "interrupted": interrupted, "errors": list(suite_errors or []),
+        },
+        "sut": sut,
+        "summary": summary(scenarios),
+        "requirements": requirement_rows(catalogue, scenarios),
+        "scenarios": [s.as_json() for s in scenarios],
+    }
+
+
+def write(document: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)  # a reader never sees half a file
