@@ -1,0 +1,329 @@
+"""Bytes to :class:`Request`/:class:`Response` (RFC 3261 sections 7 and 18.3). No I/O.
+
+``parse_message(data, stream=False)`` reads one datagram; ``stream=True`` reads one message framed off
+a stream transport (see :mod:`impl.sip.framing`), where Content-Length is mandatory.
+
+Rules applied, each failure raising a subclass of :class:`~impl.sip.errors.SipParseError`:
+
+* empty lines (CRLF) before the start line are skipped (RFC 3261 section 7.5);
+* lines end with CRLF; a bare CR or LF inside the header section is an error;
+* a line starting with SP or HTAB continues the previous header (folding), joined with one space;
+* the header section must be UTF-8 without control characters other than HTAB;
+* Via, From, To, Call-ID and CSeq must be present and well formed (RFC 3261 section 8.1.1) and From,
+  To, Call-ID, CSeq, Max-Forwards, Content-Length and Content-Type may appear only once; the CSeq
+  method must equal the request method; a non-empty body needs a Content-Type;
+* Content-Length larger than the bytes present is an error. On a datagram, bytes beyond Content-Length
+  are discarded (RFC 3261 section 18.3) unless ``strict_length`` is set, which makes them an error too;
+  an absent Content-Length means "the rest of the datagram".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .errors import (
+    ContentLengthMismatch,
+    CSeqMethodMismatch,
+    IncompleteMessage,
+    InvalidEncoding,
+    InvalidHeaderValue,
+    MalformedHeader,
+    MalformedStartLine,
+    MalformedUri,
+    MessageTooLarge,
+    MissingContentLength,
+    MissingHeader,
+    SipParseError,
+    UnsupportedVersion,
+)
+from .grammar import is_token
+from .header_values import (
+    parse_content_length,
+    parse_cseq,
+    parse_max_forwards,
+    parse_media_type,
+    parse_name_address,
+    parse_via,
+)
+from .headers import HeaderField, Headers, canonical_name, split_header_list
+from .message import SIP_VERSION, Request, Response
+from .uri import parse_uri
+
+__all__ = ["PartialMessage", "parse_message", "parse_head", "parse_header_lines", "DEFAULT_MAX_MESSAGE_SIZE"]
+
+#: Default upper bound of a whole message, in bytes. Larger messages raise MessageTooLarge (513).
+DEFAULT_MAX_MESSAGE_SIZE = 65535
+
+_VERSION_RE = re.compile(r"SIP/(\d+)\.(\d+)\Z", re.IGNORECASE)
+_STATUS_RE = re.compile(r"(SIP/[^ ]*) (\d{3})(?: (.*))?\Z", re.IGNORECASE | re.DOTALL)
+_SINGLE_HEADERS = ("From", "To", "Call-ID", "CSeq", "Max-Forwards", "Content-Length", "Content-Type")
+_MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
+
+
+@dataclass
+class PartialMessage:
+    """What could be read of a message that failed to parse; enough, sometimes, to answer it.
+
+    ``kind`` is ``"request"``, ``"response"`` or ``None`` (start line unreadable). ``headers`` holds the
+    header lines that were readable. ``first_line`` is the start line text (safe to log).
+    """
+
+    kind: str | None = None
+    method: str | None = None
+    uri: str | None = None
+    status: int | None = None
+    first_line: str = ""
+    headers: Headers = field(default_factory=Headers)
+
+
+@dataclass
+class _Head:
+    partial: PartialMessage
+    version: str = SIP_VERSION
+    reason: str = ""
+    error: SipParseError | None = None
+
+    def fail(self, error: SipParseError) -> None:
+        if self.error is None:
+            self.error = error
+
+
+def _find_head_end(data: bytes) -> int:
+    return data.find(b"\r\n\r\n")
+
+
+def _skip_leading_crlf(data: bytes) -> bytes:
+    start = 0
+    while data.startswith(b"\r\n", start):
+        start += 2
+    return data[start:] if start else data
+
+
+def parse_head(head: bytes) -> _Head:
+    """Read a header section (start line and header lines, without the final empty line).
+
+    Never raises: the first problem found is stored in the result's ``error`` and reading goes on, so
+    that the partial message holds every readable header.
+    """
+    result = _Head(partial=PartialMessage())
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        result.fail(InvalidEncoding("header section is not valid UTF-8"))
+        text = head.decode("utf-8", errors="replace")
+    lines = text.split("\r\n")
+    _read_start_line(lines[0], result)
+    _read_header_lines(lines[1:], result)
+    return result
+
+
+def _bad_chars(line: str) -> str | None:
+    for ch in line:
+        if ch == "\r":
+            return "bare CR"
+        if ch == "\n":
+            return "bare LF"
+        if (ord(ch) < 0x20 and ch != "\t") or ord(ch) == 0x7F:
+            return "control character"
+    return None
+
+
+def _read_start_line(line: str, result: _Head) -> None:
+    partial = result.partial
+    partial.first_line = line if _bad_chars(line) is None else repr(line)[1:-1]
+    problem = _bad_chars(line)
+    if problem:
+        result.fail(MalformedStartLine(f"{problem} in start line"))
+        return
+    if line[:4].upper() == "SIP/":
+        match = _STATUS_RE.match(line)
+        if not match:
+            result.fail(MalformedStartLine("bad status line"))
+            return
+        version, status, reason = match.group(1), int(match.group(2)), match.group(3) or ""
+        if not 100 <= status <= 699:
+            result.fail(MalformedStartLine(f"status code {status} out of range"))
+            return
+        partial.kind, partial.status = "response", status
+        result.reason = reason
+        _check_version(version, result)
+        return
+    parts = line.split(" ")
+    if len(parts) != 3 or not all(parts):
+        result.fail(MalformedStartLine("request line must be Method SP Request-URI SP SIP-Version"))
+        return
+    method, uri, version = parts
+    if not is_token(method):
+        result.fail(MalformedStartLine("method is not a token"))
+        return
+    partial.kind, partial.method, partial.uri = "request", method, uri
+    _check_version(version, result)
+    try:
+        parse_uri(uri)
+    except MalformedUri as exc:
+        result.fail(MalformedUri(f"bad Request-URI: {exc.detail}"))
+
+
+def _check_version(version: str, result: _Head) -> None:
+    match = _VERSION_RE.match(version)
+    if not match:
+        result.fail(MalformedStartLine(f"bad SIP-Version {version[:20]!r}"))
+        return
+    if (int(match.group(1)), int(match.group(2))) != (2, 0):
+        result.fail(UnsupportedVersion(f"{version[:20]} not supported"))
+        return
+    result.version = version
+
+
+def _read_header_lines(lines: list[str], result: _Head) -> None:
+    # Group physical lines into logical ones (folding), keeping raw text for each field.
+    groups: list[list[str]] = []
+    for line in lines:
+        if line[:1] in (" ", "\t"):
+            if not groups:
+                result.fail(MalformedHeader("continuation line before any header"))
+                continue
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    headers = result.partial.headers
+    for group in groups:
+        raw = "\r\n".join(group)
+        problem = _bad_chars(raw.replace("\r\n", ""))
+        if problem:
+            result.fail(MalformedHeader(f"{problem} in header line"))
+            continue
+        first = group[0]
+        name, colon, value = first.partition(":")
+        name = name.rstrip(" \t")
+        if not colon:
+            result.fail(MalformedHeader("header line without colon"))
+            continue
+        if not is_token(name):
+            result.fail(MalformedHeader("header name is not a token"))
+            continue
+        pieces = [value.strip(" \t")] + [cont.strip(" \t") for cont in group[1:]]
+        joined = " ".join(p for p in pieces if p)
+        headers.append_field(HeaderField(name, joined, raw.encode("utf-8", errors="replace")))
+
+
+def parse_header_lines(block: bytes) -> Headers:
+    """Parse a block of header lines without start line (e.g. the headers of a MIME body part).
+
+    Raises :class:`InvalidEncoding` or :class:`MalformedHeader`.
+    """
+    result = _Head(partial=PartialMessage())
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidEncoding("header block is not valid UTF-8") from None
+    _read_header_lines(text.split("\r\n") if text else [], result)
+    if result.error is not None:
+        raise result.error
+    return result.partial.headers
+
+
+def _validate(result: _Head) -> None:
+    """Check the mandatory and single-instance headers of a readable header section."""
+    partial = result.partial
+    headers = partial.headers
+    for name in _MANDATORY:
+        if name not in headers:
+            result.fail(MissingHeader(name))
+    for name in _SINGLE_HEADERS:
+        if headers.count(name) > 1:
+            result.fail(InvalidHeaderValue(f"more than one {name} header"))
+    try:
+        for value in headers.get_all("Via"):
+            elements = split_header_list(value)
+            if not elements:
+                raise InvalidHeaderValue("empty Via")
+            for element in elements:
+                parse_via(element)
+        for name in ("From", "To"):
+            value = headers.get(name)
+            if value is not None:
+                address = parse_name_address(value, header=name)
+                if address.wildcard:
+                    raise InvalidHeaderValue(f"'*' is not allowed in {name}")
+        call_id = headers.get("Call-ID")
+        if call_id is not None and (not call_id or any(ch.isspace() for ch in call_id)):
+            raise InvalidHeaderValue("Call-ID must be a non-empty word without whitespace")
+        cseq_value = headers.get("CSeq")
+        if cseq_value is not None:
+            cseq = parse_cseq(cseq_value)
+            if partial.kind == "request" and cseq.method != partial.method:
+                raise CSeqMethodMismatch(f"CSeq method {cseq.method} differs from {partial.method}")
+        for name, parse in (("Max-Forwards", parse_max_forwards),
+                            ("Content-Length", parse_content_length),
+                            ("Content-Type", parse_media_type)):
+            value = headers.get(name)
+            if value is not None:
+                parse(value)  # type: ignore[operator]
+    except (InvalidHeaderValue, CSeqMethodMismatch) as exc:
+        result.fail(exc)
+    except ValueError as exc:
+        result.fail(InvalidHeaderValue(str(exc)))
+
+
+def _attach(error: SipParseError, partial: PartialMessage) -> SipParseError:
+    error.partial = partial
+    return error
+
+
+def parse_message(data: bytes, *, stream: bool = False, max_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+                  strict_length: bool = False) -> Request | Response:
+    """Parse one SIP message from ``data``.
+
+    ``stream``: the bytes came off a stream transport (Content-Length required and exact).
+    ``max_size``: larger input raises :class:`MessageTooLarge` (513).
+    ``strict_length``: on datagrams, bytes beyond Content-Length are an error instead of discarded.
+    Raises a subclass of :class:`SipParseError`; its ``partial`` holds what was readable.
+    """
+    data = bytes(data)
+    if len(data) > max_size:
+        end = _find_head_end(data[: max_size])
+        partial = PartialMessage()
+        if end >= 0:
+            head = parse_head(_skip_leading_crlf(data[:end]))
+            partial = head.partial
+        raise _attach(MessageTooLarge(f"{len(data)} bytes exceed the limit of {max_size}"), partial)
+    data = _skip_leading_crlf(data)
+    end = _find_head_end(data)
+    if end < 0:
+        head_only = parse_head(data.rstrip(b"\r\n"))
+        raise _attach(IncompleteMessage("header section not terminated by an empty line"),
+                      head_only.partial)
+    result = parse_head(data[:end])
+    partial = result.partial
+    if partial.kind is not None:
+        _validate(result)
+    if result.error is not None:
+        raise _attach(result.error, partial)
+    headers = partial.headers
+    rest = data[end + 4 :]
+    length_value = headers.get("Content-Length")
+    if length_value is None:
+        if stream:
+            raise _attach(MissingContentLength("Content-Length is required on stream transports"),
+                          partial)
+        body = rest
+    else:
+        length = parse_content_length(length_value)
+        if length > len(rest):
+            raise _attach(ContentLengthMismatch(
+                f"Content-Length {length} exceeds the {len(rest)} body bytes present"), partial)
+        if length < len(rest) and (stream or strict_length):
+            raise _attach(ContentLengthMismatch(
+                f"{len(rest) - length} bytes follow the {length}-byte body"), partial)
+        body = rest[:length]
+    if body and "Content-Type" not in headers:
+        raise _attach(MissingHeader(canonical_name("c")), partial)
+    if partial.kind == "request":
+        assert partial.method is not None and partial.uri is not None
+        return Request(method=partial.method, uri=partial.uri, headers=headers, body=body,
+                       version=result.version)
+    assert partial.status is not None
+    return Response(status=partial.status, reason=result.reason, headers=headers, body=body,
+                    version=result.version)

@@ -1,0 +1,291 @@
+"""asyncio transports for SIP: UDP datagrams and TCP streams (RFC 3261 section 18).
+
+Both deliver what they receive to two callbacks: ``on_message(message, flow)`` for parsed messages and
+``on_error(error, flow)`` for bytes that failed to parse (a :class:`SipParseError` with its partial
+message). A :class:`Flow` says where a message came from and answers on the same path: the UDP socket
+towards the source address, or the TCP connection the message arrived on.
+
+Keep-alives are tolerated: empty/CRLF-only datagrams are ignored; on TCP a CRLFCRLF ping is answered
+with a CRLF pong and lone CRLFs are skipped (RFC 5626 section 3.5.1). Only start lines are logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .errors import SipParseError, TransportError
+from .framing import Frame, FramingFailure, Ping, StreamFramer
+from .message import Request, Response
+from .parser import DEFAULT_MAX_MESSAGE_SIZE, parse_message
+
+__all__ = ["Flow", "TransportStats", "UdpTransport", "TcpTransport", "TcpConnection", "Address"]
+
+log = logging.getLogger("impl.sip.transport")
+
+Address = tuple[str, int]
+OnMessage = Callable[[Request | Response, "Flow"], None]
+OnError = Callable[[SipParseError, "Flow"], None]
+
+_READ_CHUNK = 65536
+
+
+@dataclass
+class TransportStats:
+    """Counters of one transport (no message content is kept)."""
+
+    received: int = 0
+    sent: int = 0
+    keepalives: int = 0
+    parse_errors: int = 0
+    connections_closed_on_error: int = 0
+
+
+@dataclass(eq=False)
+class Flow:
+    """The path a message arrived on, usable to answer: ``transport`` is ``"udp"`` or ``"tcp"``."""
+
+    transport: str
+    remote: Address
+    local: Address
+    udp: UdpTransport | None = field(default=None, repr=False)
+    connection: TcpConnection | None = field(default=None, repr=False)
+
+    @property
+    def reliable(self) -> bool:
+        return self.transport != "udp"
+
+    def send(self, data: bytes, remote: Address | None = None) -> None:
+        """Send bytes back on this flow (UDP: to ``remote`` or the source address)."""
+        if self.connection is not None:
+            self.connection.send(data)
+        elif self.udp is not None:
+            self.udp.send(data, remote or self.remote)
+        else:  # pragma: no cover - a flow always has one of the two
+            raise TransportError("flow without transport")
+
+
+def _first_line(data: bytes) -> str:
+    line = data.split(b"\r\n", 1)[0][:200]
+    return line.decode("utf-8", errors="replace")
+
+
+def _deliver(data: bytes, flow: Flow, *, stream: bool, max_size: int, stats: TransportStats,
+             on_message: OnMessage, on_error: OnError) -> None:
+    try:
+        message = parse_message(data, stream=stream, max_size=max_size)
+    except SipParseError as exc:
+        stats.parse_errors += 1
+        log.info("malformed message from %s/%s: %s (first line %r)", flow.transport, flow.remote,
+                 exc.detail, _first_line(data))
+        on_error(exc, flow)
+        return
+    log.debug("received %r from %s/%s", message.first_line(), flow.transport, flow.remote)
+    on_message(message, flow)
+
+
+class _UdpProtocol(asyncio.DatagramProtocol):
+    def __init__(self, owner: UdpTransport) -> None:
+        self.owner = owner
+
+    def datagram_received(self, data: bytes, addr: tuple) -> None:  # type: ignore[type-arg]
+        self.owner._datagram(data, (addr[0], addr[1]))
+
+    def error_received(self, exc: Exception) -> None:
+        log.info("UDP error: %s", exc)
+
+
+class UdpTransport:
+    """A bound UDP socket. Create with :meth:`bind`."""
+
+    name = "udp"
+    reliable = False
+
+    def __init__(self, on_message: OnMessage, on_error: OnError, max_message_size: int) -> None:
+        self._on_message = on_message
+        self._on_error = on_error
+        self.max_message_size = max_message_size
+        self.stats = TransportStats()
+        self._transport: asyncio.DatagramTransport | None = None
+        self.local_address: Address = ("", 0)
+
+    @classmethod
+    async def bind(cls, host: str = "127.0.0.1", port: int = 0, *, on_message: OnMessage,
+                   on_error: OnError, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> UdpTransport:
+        """Bind to ``host:port`` (``port=0`` picks a free port; see :attr:`local_address`)."""
+        self = cls(on_message, on_error, max_message_size)
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self),
+                                                           local_addr=(host, port))
+        self._transport = transport
+        sockname = transport.get_extra_info("sockname")
+        self.local_address = (sockname[0], sockname[1])
+        return self
+
+    def _datagram(self, data: bytes, remote: Address) -> None:
+        self.stats.received += 1
+        if not data.strip(b"\r\n \t"):
+            self.stats.keepalives += 1
+            return
+        flow = Flow("udp", remote, self.local_address, udp=self)
+        _deliver(data, flow, stream=False, max_size=self.max_message_size, stats=self.stats,
+                 on_message=self._on_message, on_error=self._on_error)
+
+    def send(self, data: bytes, remote: Address) -> None:
+        """Send one datagram."""
+        if self._transport is None or self._transport.is_closing():
+            raise TransportError("UDP transport is closed")
+        self._transport.sendto(data, remote)
+        self.stats.sent += 1
+
+    def flow_to(self, remote: Address) -> Flow:
+        """A flow for sending to ``remote`` from this socket."""
+        return Flow("udp", remote, self.local_address, udp=self)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+class TcpConnection:
+    """One TCP connection with its framer and reader task."""
+
+    def __init__(self, owner: TcpTransport, reader: asyncio.StreamReader,
+                 writer: asyncio.StreamWriter) -> None:
+        self.owner = owner
+        self.reader = reader
+        self.writer = writer
+        peer = writer.get_extra_info("peername")
+        sock = writer.get_extra_info("sockname")
+        self.remote: Address = (peer[0], peer[1])
+        self.local: Address = (sock[0], sock[1])
+        self.framer = StreamFramer(owner.max_message_size)
+        self.flow = Flow("tcp", self.remote, self.local, connection=self)
+        self.closed = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._read_loop())
+
+    def send(self, data: bytes) -> None:
+        if self.closed or self.writer.is_closing():
+            raise TransportError(f"TCP connection to {self.remote} is closed")
+        self.writer.write(data)
+        self.owner.stats.sent += 1
+
+    async def _read_loop(self) -> None:
+        stats = self.owner.stats
+        try:
+            while not self.closed:
+                data = await self.reader.read(_READ_CHUNK)
+                if not data:
+                    break
+                for event in self.framer.feed(data):
+                    if isinstance(event, Ping):
+                        stats.keepalives += 1
+                        self.writer.write(b"\r\n")
+                    elif isinstance(event, Frame):
+                        stats.received += 1
+                        _deliver(event.data, self.flow, stream=True,
+                                 max_size=self.owner.max_message_size, stats=stats,
+                                 on_message=self.owner._on_message, on_error=self.owner._on_error)
+                    elif isinstance(event, FramingFailure):
+                        stats.parse_errors += 1
+                        stats.connections_closed_on_error += 1
+                        log.info("unframeable TCP stream from %s: %s", self.remote, event.error.detail)
+                        self.owner._on_error(event.error, self.flow)
+                        return
+        except (ConnectionError, OSError) as exc:
+            log.info("TCP connection to %s failed: %s", self.remote, exc)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.owner._forget(self)
+        self.writer.close()
+
+    async def wait_closed(self) -> None:
+        if self._task is not None and self._task is not asyncio.current_task():
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        try:
+            await self.writer.wait_closed()
+        except (ConnectionError, OSError):
+            pass
+
+
+class TcpTransport:
+    """A TCP listener plus the connections it accepted or opened. Create with :meth:`listen`."""
+
+    name = "tcp"
+    reliable = True
+
+    def __init__(self, on_message: OnMessage, on_error: OnError, max_message_size: int) -> None:
+        self._on_message = on_message
+        self._on_error = on_error
+        self.max_message_size = max_message_size
+        self.stats = TransportStats()
+        self._server: asyncio.Server | None = None
+        self._connections: dict[Address, TcpConnection] = {}
+        self._all: set[TcpConnection] = set()
+        self.local_address: Address = ("", 0)
+
+    @classmethod
+    async def listen(cls, host: str = "127.0.0.1", port: int = 0, *, on_message: OnMessage,
+                     on_error: OnError, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> TcpTransport:
+        """Listen on ``host:port`` (``port=0`` picks a free port; see :attr:`local_address`)."""
+        self = cls(on_message, on_error, max_message_size)
+        self._server = await asyncio.start_server(self._accepted, host, port)
+        sockname = self._server.sockets[0].getsockname()
+        self.local_address = (sockname[0], sockname[1])
+        return self
+
+    def _adopt(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> TcpConnection:
+        connection = TcpConnection(self, reader, writer)
+        self._connections[connection.remote] = connection
+        self._all.add(connection)
+        connection.start()
+        return connection
+
+    async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._adopt(reader, writer)
+
+    def _forget(self, connection: TcpConnection) -> None:
+        if self._connections.get(connection.remote) is connection:
+            del self._connections[connection.remote]
+        self._all.discard(connection)
+
+    async def connect(self, remote: Address, *, timeout: float = 5.0) -> TcpConnection:
+        """An open connection to ``remote``: an existing one (accepted or opened) or a new one."""
+        existing = self._connections.get(remote)
+        if existing is not None and not existing.closed:
+            return existing
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(*remote), timeout)
+        except (OSError, asyncio.TimeoutError) as exc:
+            raise TransportError(f"cannot connect to {remote[0]}:{remote[1]} over TCP: {exc}") from exc
+        return self._adopt(reader, writer)
+
+    async def flow_to(self, remote: Address) -> Flow:
+        return (await self.connect(remote)).flow
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        connections = list(self._all)
+        for connection in connections:
+            connection.close()
+        for connection in connections:
+            await connection.wait_closed()
+        if self._server is not None:
+            await self._server.wait_closed()
