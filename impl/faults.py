@@ -44,6 +44,30 @@ _ALL: tuple[Fault, ...] = (
           ("R713-EN-REJECT-UNKNOWN",)),
     Fault("kms_cek_to_client_only", "kms", "never makes an issued CEK available to the MCPTT server",
           ("R713-KM-DIST-SERVER",)),
+    # --- SIP core --------------------------------------------------------------------
+    Fault("core_trust_client_identity", "core",
+          "relays the P-Asserted-Identity a client supplies instead of asserting the registered IMPU",
+          ("R713-EN-REJECT-PARTY",)),
+    # --- MCPTT client -----------------------------------------------------------------
+    Fault("client_send_clear_body", "client", "sends mcptt-info in clear although protection is required",
+          ("R713-POLICY", "R713-CONF-SIP1", "R713-CONF-SIP2", "R713-CONF-CORE")),
+    Fault("client_wrong_key_id", "client", "names a Key ID in the CMS body other than the CEK's",
+          ("R713-KEYID-SENT",)),
+    # --- MCPTT server -----------------------------------------------------------------
+    Fault("server_accept_clear_body", "server", "accepts a clear sensitive body although protection is required",
+          ("R713-POLICY",)),
+    Fault("server_ignore_key_id", "server", "opens a body with the newest CEK it holds, whatever the Key ID",
+          ("R713-KEYID-SELECT",)),
+    Fault("server_ignore_binding", "server", "does not check that the CEK belongs to the asserted sender",
+          ("R713-EN-REJECT-PARTY",)),
+    Fault("server_answer_clear", "server", "returns sensitive response bodies in clear",
+          ("R713-SMIME-USE", "R713-CONF-SIP2")),
+    Fault("server_no_replay_check", "server", "does not check the replay stamp of protected bodies",
+          ("R713-SMIME-REPLAY",)),
+    Fault("server_accept_undecipherable", "server", "answers 200 to a body it could not open",
+          ("RSIP-493", "R713-EN-REJECT-UNKNOWN")),
+    Fault("server_ignore_handling_required", "server",
+          "ignores a required body of an unknown type instead of answering 415", ("RSIP-415",)),
 )
 
 REGISTRY: dict[str, Fault] = {f.name: f for f in _ALL}

@@ -19,6 +19,7 @@ FEATURES_DIR = ROOT / "features"
 CATALOGUE_PATH = FEATURES_DIR / "requirements.toml"
 
 REQUIREMENT_ID = re.compile(r"^R(713|714|SIP)-[A-Z0-9]+(-[A-Z0-9]+)*$")
+"""R713-*, R714-*: clause requirements; RSIP-*: rules of referenced SIP standards."""
 KINDS = ("normative", "derived", "project")
 _FIELDS = ("id", "clause", "text", "requirement", "condition", "roles", "kind")
 
