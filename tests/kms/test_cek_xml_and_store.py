@@ -1,0 +1,77 @@
+import datetime as dt
+
+import pytest
+
+from impl.faults import Faults
+from impl.kms import cekxml
+from impl.kms.cekstore import CEK_PURPOSE_TAG, CekStore, purpose_of
+from impl.kms.xmlparse import MAX_XML_BYTES, XmlError
+
+NOW = dt.datetime(2026, 11, 28, 4, 0, tzinfo=dt.timezone.utc)
+
+
+def test_request_round_trip():
+    for req in (cekxml.CekRequest("sip:a@x", "kms.x", "sip:as@x"), cekxml.CekFetch("sip:as@x", "kms.x", 0xF1234567)):
+        assert cekxml.parse_request(cekxml.build_request(req)) == req
+
+
+def test_response_round_trip_and_repr_hides_the_key():
+    cek = cekxml.KmsCek(0xF0000001, bytes(range(16)), "sip:a@x", "sip:as@x", NOW, NOW + dt.timedelta(hours=1))
+    answer = cekxml.parse_response(cekxml.build_cek_response("kms.x", "sip:a@x", cek, NOW))
+    assert answer.cek == cek and answer.error is None
+    assert bytes(range(16)).hex() not in repr(cek) and "000102" not in repr(answer)
+    err = cekxml.parse_response(cekxml.build_error_response("kms.x", 5, "no", NOW))
+    assert err.error == cekxml.KmsErrorInfo(5, "no") and err.cek is None
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>
+<KmsRequest xmlns="urn:mcsec:ns:cekKMSInterface:1.0" Version="1.0.0"><UserUri>&lol2;</UserUri>
+<KmsUri>k</KmsUri><CekRequest><ServerUri>s</ServerUri></CekRequest></KmsRequest>"""
+XXE = b"""<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<KmsRequest xmlns="urn:mcsec:ns:cekKMSInterface:1.0" Version="1.0.0"><UserUri>&x;</UserUri>
+<KmsUri>k</KmsUri><CekRequest><ServerUri>s</ServerUri></CekRequest></KmsRequest>"""
+
+
+@pytest.mark.parametrize("data,why", [
+    (BILLION_LAUGHS, "document type"),
+    (XXE, "document type"),
+    (b"<KmsRequest", "well-formed"),
+    (b"x" * (MAX_XML_BYTES + 1), "larger"),
+    (cekxml.build_request(cekxml.CekRequest("sip:a@x", "k", "s")).replace(b"cekKMSInterface", b"other"), "schema"),
+    (cekxml.build_request(cekxml.CekFetch("sip:a@x", "k", 1)).replace(b"00000001", b"0000001G"), "schema"),
+    (cekxml.build_request(cekxml.CekFetch("sip:a@x", "k", 1)).replace(b"<KmsUri>k</KmsUri>", b""), "schema"),
+])
+def test_hostile_or_invalid_requests_are_refused(data, why):
+    with pytest.raises(XmlError, match=why):
+        cekxml.parse_request(data)
+
+
+def test_a_response_is_validated_too():
+    with pytest.raises(XmlError):
+        cekxml.parse_response(cekxml.build_request(cekxml.CekFetch("sip:a@x", "k", 1)))
+
+
+def test_store_issues_unique_tagged_key_ids_bound_to_one_server():
+    store = CekStore(3600, Faults())
+    records = [store.issue("sip:a@x", "sip:as@x", NOW) for _ in range(2000)]
+    assert len({r.key_id for r in records}) == 2000
+    assert all(purpose_of(r.key_id) == CEK_PURPOSE_TAG for r in records)
+    first = records[0]
+    assert store.for_server(first.key_id, "sip:as@x", NOW) == first
+    assert store.for_server(first.key_id, "sip:other@x", NOW) is None
+    assert store.for_server(first.key_id, "sip:as@x", NOW + dt.timedelta(hours=2)) is None, "expired CEK given"
+    issued = {r.key_id for r in records}
+    never = next(k for k in range(CEK_PURPOSE_TAG << 28, (CEK_PURPOSE_TAG << 28) + 5000) if k not in issued)
+    assert store.for_server(never, "sip:as@x", NOW) is None
+
+
+@pytest.mark.parametrize("fault,observe", [
+    ("kms_reuse_key_ids", lambda s: len({s.issue("o", "s", NOW).key_id for _ in range(50)}) < 50),
+    ("kms_wrong_purpose_tag", lambda s: purpose_of(s.issue("o", "s", NOW).key_id) != CEK_PURPOSE_TAG),
+    ("kms_ignore_server_binding", lambda s: s.for_server(s.issue("o", "s", NOW).key_id, "other", NOW) is not None),
+    ("kms_answer_unknown_key_id", lambda s: s.for_server(0xF0000000, "s", NOW) is not None),
+])
+def test_each_store_fault_is_observable(fault, observe):
+    assert not observe(CekStore(3600, Faults()))
+    assert observe(CekStore(3600, Faults([fault])))
