@@ -72,3 +72,12 @@ def test_profile_and_usage_errors_exit_2(tmp_path):
     assert run.status == 2 and "no_such_fault" in run.stderr
     run = mcsec_run(tmp_path / "o3", "--requirement", "R999-NOPE")
     assert run.status == 2 and "R999-NOPE" in run.stderr
+
+
+def test_the_run_output_holds_no_credentials_or_private_keys(baseline_run):
+    files = [p for p in baseline_run.out.rglob("*") if p.is_file()]
+    assert any(p.name == "idm.log" for p in files), "role logs are kept in the run output"
+    for path in files:
+        text = path.read_text(errors="replace")
+        assert "PRIVATE KEY" not in text, f"{path} holds a private key"
+        assert '"password"' not in text and '"client_secret"' not in text, f"{path} holds credentials"
