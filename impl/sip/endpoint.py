@@ -136,6 +136,8 @@ class SipEndpoint:
         self._servers: dict[tuple[str, ...], _ServerEntry] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.on_stray_response: Callable[[Response, Flow], None] | None = None
+        #: Called with (cancel, invite) after a CANCEL ended a pending INVITE (a proxy relays it).
+        self.on_cancel: Callable[[Request, Request], None] | None = None
 
     @classmethod
     async def start(cls, *, host: str = "127.0.0.1", udp_port: int | None = 0,
@@ -418,6 +420,8 @@ class SipEndpoint:
         if target.transaction.state is TransactionState.PROCEEDING:
             self._server_send(target.transaction, target.flow,
                               make_response(target.transaction.request, 487))
+            if self.on_cancel is not None:
+                self.on_cancel(cancel, target.transaction.request)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]

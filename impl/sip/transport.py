@@ -7,6 +7,11 @@ towards the source address, or the TCP connection the message arrived on.
 
 Keep-alives are tolerated: empty/CRLF-only datagrams are ignored; on TCP a CRLFCRLF ping is answered
 with a CRLF pong and lone CRLFs are skipped (RFC 5626 section 3.5.1). Only start lines are logged.
+
+A message trace can observe the exact bytes: set ``on_wire`` of a transport to a callable
+``(direction, data, flow, peer)``, called with ``"in"`` for every datagram or TCP frame received
+(before parsing) and ``"out"`` for every message sent (keep-alives excluded). ``None`` (the default)
+observes nothing.
 """
 
 from __future__ import annotations
@@ -21,13 +26,14 @@ from .framing import Frame, FramingFailure, Ping, StreamFramer
 from .message import Request, Response
 from .parser import DEFAULT_MAX_MESSAGE_SIZE, parse_message
 
-__all__ = ["Flow", "TransportStats", "UdpTransport", "TcpTransport", "TcpConnection", "Address"]
+__all__ = ["Flow", "TransportStats", "UdpTransport", "TcpTransport", "TcpConnection", "Address", "WireHook"]
 
 log = logging.getLogger("impl.sip.transport")
 
 Address = tuple[str, int]
 OnMessage = Callable[[Request | Response, "Flow"], None]
 OnError = Callable[[SipParseError, "Flow"], None]
+WireHook = Callable[[str, bytes, "Flow", Address], None]
 
 _READ_CHUNK = 65536
 
@@ -108,6 +114,7 @@ class UdpTransport:
         self._on_error = on_error
         self.max_message_size = max_message_size
         self.stats = TransportStats()
+        self.on_wire: WireHook | None = None
         self._transport: asyncio.DatagramTransport | None = None
         self.local_address: Address = ("", 0)
 
@@ -130,6 +137,8 @@ class UdpTransport:
             self.stats.keepalives += 1
             return
         flow = Flow("udp", remote, self.local_address, udp=self)
+        if self.on_wire is not None:
+            self.on_wire("in", data, flow, remote)
         _deliver(data, flow, stream=False, max_size=self.max_message_size, stats=self.stats,
                  on_message=self._on_message, on_error=self._on_error)
 
@@ -139,6 +148,8 @@ class UdpTransport:
             raise TransportError("UDP transport is closed")
         self._transport.sendto(data, remote)
         self.stats.sent += 1
+        if self.on_wire is not None:
+            self.on_wire("out", data, self.flow_to(remote), remote)
 
     def flow_to(self, remote: Address) -> Flow:
         """A flow for sending to ``remote`` from this socket."""
@@ -174,6 +185,8 @@ class TcpConnection:
             raise TransportError(f"TCP connection to {self.remote} is closed")
         self.writer.write(data)
         self.owner.stats.sent += 1
+        if self.owner.on_wire is not None:
+            self.owner.on_wire("out", data, self.flow, self.remote)
 
     async def _read_loop(self) -> None:
         stats = self.owner.stats
@@ -188,6 +201,8 @@ class TcpConnection:
                         self.writer.write(b"\r\n")
                     elif isinstance(event, Frame):
                         stats.received += 1
+                        if self.owner.on_wire is not None:
+                            self.owner.on_wire("in", event.data, self.flow, self.remote)
                         _deliver(event.data, self.flow, stream=True,
                                  max_size=self.owner.max_message_size, stats=stats,
                                  on_message=self.owner._on_message, on_error=self.owner._on_error)
@@ -235,6 +250,7 @@ class TcpTransport:
         self._on_error = on_error
         self.max_message_size = max_message_size
         self.stats = TransportStats()
+        self.on_wire: WireHook | None = None
         self._server: asyncio.Server | None = None
         self._connections: dict[Address, TcpConnection] = {}
         self._all: set[TcpConnection] = set()

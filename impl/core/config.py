@@ -1,0 +1,193 @@
+"""The SIP core's configuration: read from the role's JSON, every bad item named in a ConfigError."""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from impl.faults import Faults, UnknownFault
+from impl.rolemain import ConfigError
+from impl.sip import MalformedUri, SipUri, parse_uri
+
+TRANSPORTS = ("udp", "tcp")
+
+
+@dataclass(frozen=True)
+class AsPeer:
+    """The MCPTT application server: the core's only SIP-2 peer."""
+
+    host: str
+    port: int
+    transport: str
+    uri: str
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+
+@dataclass(frozen=True)
+class CoreUser:
+    """A subscriber: the IMPU it registers and its SIP digest credentials."""
+
+    impu: str
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    host: str
+    sip1_port: int
+    sip2_port: int
+    domain: str
+    as_peer: AsPeer
+    users: tuple[CoreUser, ...]
+    trace_path: str
+    timers_scale: float = 1.0
+    faults: Faults = field(default_factory=lambda: Faults([], role="core"))
+    max_auth_failures: int = 3
+    auth_lockout_s: float = 60.0
+    default_expires_s: int = 3600
+    max_expires_s: int = 7200
+
+    def user_by_username(self, username: str) -> CoreUser | None:
+        return next((u for u in self.users if u.username == username), None)
+
+    def user_by_impu(self, impu: str) -> CoreUser | None:
+        key = uri_key(impu)
+        return next((u for u in self.users if uri_key(u.impu) == key), None)
+
+
+def uri_key(text: str) -> str:
+    """A comparable form of a public identity: scheme, user and host (lower case), port; no parameters.
+
+    Text that is not a SIP URI compares as itself.
+    """
+    try:
+        uri = parse_uri(text.strip())
+    except MalformedUri:
+        return text.strip()
+    if not isinstance(uri, SipUri):
+        return str(uri)
+    port = f":{uri.port}" if uri.port is not None else ""
+    user = f"{uri.user}@" if uri.user is not None else ""
+    return f"{uri.scheme.lower()}:{user}{uri.host.lower()}{port}"
+
+
+def _item(config: dict, name: str, kind: type | tuple[type, ...], where: str = "") -> object:
+    label = f"{where}{name}"
+    if name not in config:
+        raise ConfigError(f"{label}: missing")
+    value = config[name]
+    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise ConfigError(f"{label}: wrong type")
+    if not isinstance(value, kind):
+        raise ConfigError(f"{label}: wrong type")
+    return value
+
+
+def _port(config: dict, name: str, where: str = "", allow_zero: bool = True) -> int:
+    value = _item(config, name, int, where)
+    assert isinstance(value, int)
+    low = 0 if allow_zero else 1
+    if not low <= value <= 65535:
+        raise ConfigError(f"{where}{name}: not a port number")
+    return value
+
+
+def _host(config: dict, name: str, where: str = "") -> str:
+    value = _item(config, name, str, where)
+    assert isinstance(value, str)
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ConfigError(f"{where}{name}: must be an IP address") from None
+    return value
+
+
+def _sip_uri(value: str, label: str) -> str:
+    try:
+        uri = parse_uri(value)
+    except MalformedUri:
+        raise ConfigError(f"{label}: not a SIP URI") from None
+    if not isinstance(uri, SipUri):
+        raise ConfigError(f"{label}: not a SIP URI")
+    return value
+
+
+def _as_peer(config: dict) -> AsPeer:
+    value = config.get("as")
+    if value is None:
+        raise ConfigError("as: missing (start the MCPTT AS first and give its address)")
+    if not isinstance(value, dict):
+        raise ConfigError("as: wrong type")
+    transport = _item(value, "transport", str, "as.")
+    if transport not in TRANSPORTS:
+        raise ConfigError("as.transport: must be udp or tcp")
+    uri = _item(value, "uri", str, "as.")
+    assert isinstance(uri, str) and isinstance(transport, str)
+    return AsPeer(_host(value, "host", "as."), _port(value, "port", "as.", allow_zero=False),
+                  transport, _sip_uri(uri, "as.uri"))
+
+
+def _users(config: dict) -> tuple[CoreUser, ...]:
+    value = _item(config, "users", list)
+    assert isinstance(value, list)
+    users: list[CoreUser] = []
+    for index, entry in enumerate(value):
+        where = f"users[{index}]."
+        if not isinstance(entry, dict):
+            raise ConfigError(f"users[{index}]: wrong type")
+        impu = _item(entry, "impu", str, where)
+        username = _item(entry, "username", str, where)
+        password = _item(entry, "password", str, where)
+        assert isinstance(impu, str) and isinstance(username, str) and isinstance(password, str)
+        _sip_uri(impu, f"{where}impu")
+        if not username or not password:
+            raise ConfigError(f"{where}username/password: must not be empty")
+        users.append(CoreUser(impu, username, password))
+    if len({u.username for u in users}) != len(users):
+        raise ConfigError("users: duplicate username")
+    if len({uri_key(u.impu) for u in users}) != len(users):
+        raise ConfigError("users: duplicate impu")
+    return tuple(users)
+
+
+def _positive(config: dict, name: str, default: float) -> float:
+    value = config.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(f"{name}: must be a positive number")
+    return float(value)
+
+
+def load_config(config: dict) -> CoreConfig:
+    """Validate the role configuration. Raises ConfigError naming the first bad item."""
+    if not isinstance(config, dict):
+        raise ConfigError("configuration: must be a JSON object")
+    domain = _item(config, "domain", str)
+    trace_path = _item(config, "trace_path", str)
+    assert isinstance(domain, str) and isinstance(trace_path, str)
+    if not domain:
+        raise ConfigError("domain: must not be empty")
+    if not trace_path:
+        raise ConfigError("trace_path: must not be empty")
+    faults_value = config.get("faults", [])
+    if not isinstance(faults_value, list) or not all(isinstance(f, str) for f in faults_value):
+        raise ConfigError("faults: must be a list of fault names")
+    try:
+        faults = Faults(faults_value, role="core")
+    except UnknownFault as exc:
+        raise ConfigError(f"faults: {exc}") from None
+    sip1_port = _port(config, "sip1_port")
+    sip2_port = _port(config, "sip2_port")
+    if sip1_port and sip1_port == sip2_port:
+        raise ConfigError("sip2_port: must differ from sip1_port")
+    max_failures = config.get("max_auth_failures", 3)
+    if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 1:
+        raise ConfigError("max_auth_failures: must be a positive integer")
+    return CoreConfig(
+        host=_host(config, "host"), sip1_port=sip1_port, sip2_port=sip2_port, domain=domain,
+        as_peer=_as_peer(config), users=_users(config), trace_path=trace_path,
+        timers_scale=_positive(config, "timers_scale", 1.0), faults=faults,
+        max_auth_failures=max_failures, auth_lockout_s=_positive(config, "auth_lockout_s", 60.0),
+    )

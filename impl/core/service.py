@@ -1,0 +1,153 @@
+"""The SIP core as a role process: an asyncio loop in a thread behind start()/stop().
+
+``build(config)`` validates the configuration and returns the service and the ready-line info, which
+``start()`` completes with the bound addresses: ``{"sip1": {"host", "port"}, "sip2": {"host", "port"},
+"domain", "trace_path"}``. Each face serves UDP and TCP on one port number.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+
+from impl.core.config import CoreConfig, load_config
+from impl.core.proxy import SipCore
+from impl.core.trace import TraceWriter
+from impl.sip import SipEndpoint, TimerConfig
+
+log = logging.getLogger("mcsec.core")
+
+START_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 4.0
+_PORT_ATTEMPTS = 20
+
+
+class CoreStartError(RuntimeError):
+    """The core could not bind its ports or open its trace."""
+
+
+def _free_port_pair(host: str) -> int:
+    """A port number free for both UDP and TCP on ``host`` right now."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as tcp, socket.socket(family, socket.SOCK_DGRAM) as udp:
+        tcp.bind((host, 0))
+        port = tcp.getsockname()[1]
+        udp.bind((host, port))
+        return port
+
+
+async def bind_face(host: str, port: int, timers: TimerConfig) -> SipEndpoint:
+    """An endpoint serving UDP and TCP on the same port (a free one when ``port`` is 0)."""
+    if port:
+        return await SipEndpoint.start(host=host, udp_port=port, tcp_port=port, timers=timers)
+    last: OSError | None = None
+    for _ in range(_PORT_ATTEMPTS):
+        try:
+            candidate = _free_port_pair(host)
+            return await SipEndpoint.start(host=host, udp_port=candidate, tcp_port=candidate, timers=timers)
+        except OSError as exc:  # taken between the probe and the bind: try another
+            last = exc
+    raise CoreStartError(f"no port free for both UDP and TCP on {host}: {last}")
+
+
+class CoreService:
+    """Startable: runs :class:`SipCore` on its own event loop thread."""
+
+    def __init__(self, config: CoreConfig, info: dict) -> None:
+        self.config = config
+        self.info = info
+        self.trace = TraceWriter(config.trace_path)
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+
+    def start(self) -> None:
+        try:
+            self.trace.open()
+        except OSError as exc:
+            raise CoreStartError(f"trace_path: cannot open {self.trace.path}: {exc.strerror}") from None
+        self._thread = threading.Thread(target=self._run, name="sip-core", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(START_TIMEOUT_S):
+            raise CoreStartError(f"not serving within {START_TIMEOUT_S:.0f} s")
+        if self._error is not None:
+            self.trace.close()
+            raise CoreStartError(str(self._error)) from self._error
+
+    def stop(self) -> None:
+        loop, stopping = self._loop, self._stopping
+        if loop is not None and stopping is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(stopping.set)
+            except RuntimeError:  # loop already closed
+                pass
+        if self._thread is not None:
+            self._thread.join(STOP_TIMEOUT_S + 1.0)
+            if self._thread.is_alive():
+                log.warning("core loop did not stop in time")
+        self.trace.close()
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:  # reported to start() if it happens before ready
+            if not self._ready.is_set():
+                self._error = exc
+                self._ready.set()
+            else:
+                log.error("core loop ended: %s", type(exc).__name__)
+
+    async def _main(self) -> None:
+        config = self.config
+        timers = TimerConfig().scaled(config.timers_scale)
+        sip1 = sip2 = None
+        try:
+            sip1 = await bind_face(config.host, config.sip1_port, timers)
+            sip2 = await bind_face(config.host, config.sip2_port, timers)
+        except (OSError, CoreStartError) as exc:
+            for endpoint in (sip1, sip2):
+                if endpoint is not None:
+                    await endpoint.close()
+            self._error = exc
+            self._ready.set()
+            return
+        for endpoint, ref in ((sip1, "SIP-1"), (sip2, "SIP-2")):
+            for transport in (endpoint.udp, endpoint.tcp):
+                assert transport is not None
+                transport.on_wire = self.trace.hook(ref)
+        core = SipCore(config, sip1, sip2)
+        core.install()
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        self.info.update({
+            "sip1": {"host": config.host, "port": sip1.udp_address[1]},
+            "sip2": {"host": config.host, "port": sip2.udp_address[1]},
+            "domain": config.domain,
+            "trace_path": str(self.trace.path),
+        })
+        log.info("SIP-1 on %s:%d, SIP-2 on %s:%d, AS at %s/%s:%d", config.host, sip1.udp_address[1],
+                 config.host, sip2.udp_address[1], config.as_peer.transport, *config.as_peer.address)
+        self._ready.set()
+        try:
+            await self._stopping.wait()
+        finally:
+            try:
+                await asyncio.wait_for(self._close(core, sip1, sip2), STOP_TIMEOUT_S)
+            except asyncio.TimeoutError:
+                log.warning("core endpoints did not close in time")
+
+    @staticmethod
+    async def _close(core: SipCore, sip1: SipEndpoint, sip2: SipEndpoint) -> None:
+        await core.close()
+        await sip1.close()
+        await sip2.close()
+
+
+def build(config: dict) -> tuple[list[CoreService], dict]:
+    """The role builder for :func:`impl.rolemain.run_role`; raises ConfigError naming a bad item."""
+    core_config = load_config(config)
+    info: dict = {"domain": core_config.domain, "trace_path": core_config.trace_path}
+    return [CoreService(core_config, info)], info
