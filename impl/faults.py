@@ -68,6 +68,16 @@ _ALL: tuple[Fault, ...] = (
           ("RSIP-493", "R713-EN-REJECT-UNKNOWN")),
     Fault("server_ignore_handling_required", "server",
           "ignores a required body of an unknown type instead of answering 415", ("RSIP-415",)),
+    # --- KMS: 7.14 key provisioning (init, keyprov, certcache) ----------------------
+    Fault("kms_prov_no_token_required", "kms", "provisions IBC key material to requests that carry no access token",
+          ("R714-KM-TOKEN", "R714-KM-AUTH-FIRST")),
+    Fault("kms_prov_ignore_subject", "kms", "provisions the key set of a user other than the token's",
+          ("R714-KM-SUBJECT",)),
+    Fault("kms_prov_accept_expired", "kms", "provisions with an expired access token", ("R714-KM-CLAIMS",)),
+    Fault("kms_prov_wrong_period", "kms", "ignores the requested time and provisions an expired key period",
+          ("R714-KM-PROV",)),
+    Fault("kms_prov_invalid_keys", "kms", "provisions an RSK and SSK that do not validate against the KMS certificate",
+          ("R714-KM-PROV",)),
 )
 
 REGISTRY: dict[str, Fault] = {f.name: f for f in _ALL}

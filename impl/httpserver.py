@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 log = logging.getLogger("mcsec.http")
 
 MAX_BODY = 256 * 1024
+DRAIN_LIMIT = 4 * 1024 * 1024  # an oversized body up to this size is read and dropped before the 413
 
 
 @dataclass
@@ -125,6 +126,8 @@ def _make_handler_class(router: Router, server_name: str) -> type[BaseHTTPReques
             except ValueError:
                 length = -1
             if length < 0 or length > MAX_BODY:
+                if MAX_BODY < length <= DRAIN_LIMIT:
+                    self._drain(length)  # so the client reads our 413 instead of a reset
                 self._send(Response.text("bad or oversized Content-Length", 413 if length > MAX_BODY else 400))
                 self.close_connection = True
                 return
@@ -151,6 +154,14 @@ def _make_handler_class(router: Router, server_name: str) -> type[BaseHTTPReques
                     response = Response.json({"error": "internal error"}, 500)
             log.info("%s %s -> %d", method, url.path, response.status)
             self._send(response)
+
+        def _drain(self, length: int) -> None:
+            remaining = length
+            while remaining > 0:
+                chunk = self.rfile.read(min(65536, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
 
         def _send(self, response: Response) -> None:
             self.send_response(response.status)

@@ -1,4 +1,5 @@
-"""The reference KMS: request handling for the clause 7.13 CEK service.
+"""The reference KMS: request handling for the clause 7.13 CEK service; the clause 7.14
+key provisioning interface (impl/kms/provservice.py) is served beside it.
 
 Every request is authorised from its Bearer token (impl/kms/tokens.py).
 Token failures answer 401 (or 403 for a missing scope) with an RFC 6750
@@ -14,8 +15,9 @@ import ssl
 
 from impl.faults import Faults
 from impl.httpserver import HttpsServer, Request, Response, Router
-from impl.kms import cekxml
+from impl.kms import cekxml, provconfig
 from impl.kms.cekstore import CekStore
+from impl.kms.provservice import build_provisioning
 from impl.kms.tokens import JwksCache, Principal, TokenRejected, TokenVerifier
 from impl.kms.xmlparse import XmlError
 from impl.rolemain import ConfigError
@@ -173,8 +175,9 @@ def build(config: dict):
     leeway = int(config.get("leeway_s", 30))
     if not 0 <= leeway <= 60:
         raise ConfigError("kms configuration: 'leeway_s' must be between 0 and 60")
+    jwks = JwksCache(idm["jwks_uri"], ctx)
     verifier = TokenVerifier(
-        jwks=JwksCache(idm["jwks_uri"], ctx),
+        jwks=jwks,
         issuer=idm["issuer"],
         audience=_require(config, "audience", str),
         scopes=_require(config, "scopes", list),
@@ -188,8 +191,14 @@ def build(config: dict):
         servers=_require(config, "servers", list),
         faults=faults,
     )
+    provisioning = build_provisioning(
+        provconfig.parse(config.get("ibc"), service.kms_uri),
+        jwks=jwks, issuer=idm["issuer"], audience=config["audience"], scopes=config["scopes"],
+        leeway_s=leeway, servers=config["servers"], faults=faults,
+    )
     router = Router()
     service.routes(router)
+    provisioning.routes(router)
     server = HttpsServer(router, host=config.get("host", "127.0.0.1"), port=int(config.get("port", 0)),
                          cert=tls.get("cert"), key=tls.get("key"), name="mcsec-kms")
-    return [server], {"url": server.url, "kms_uri": service.kms_uri, "faults": faults.names()}
+    return [server], {"url": server.url, "kms_uri": service.kms_uri, "faults": faults.names(), "ibc": True}

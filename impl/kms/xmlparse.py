@@ -40,7 +40,15 @@ def parse_validated(data: bytes, schema: etree.XMLSchema) -> etree._Element:
         root = etree.fromstring(data, parser=_PARSER)
     except etree.XMLSyntaxError as exc:
         raise XmlError(f"not well-formed XML (line {exc.lineno})") from None
-    if not schema.validate(root):
+    # the byte check above does not see a declaration in another encoding (UTF-16, ...)
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise XmlError("document type declarations are not accepted")
+    try:
+        valid = schema.validate(root)
+    except etree.Error:
+        raise XmlError("schema validation failed") from None
+    if not valid:
         error = schema.error_log.last_error
         where = f"line {error.line}: " if error is not None else ""
         message = error.message if error is not None else "schema validation failed"

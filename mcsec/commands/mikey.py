@@ -11,8 +11,12 @@ UserKeyPeriod, UserKeyOffset, PubEncKey, PubAuthKey) the ECCSI signature is
 verified; adding `--key-set` (KmsKeySet field names: UserUri, UserID,
 KeyPeriodNo, UserDecryptKey, UserSigningKeySSK, UserPubTokenPVT) also decrypts
 the SAKKE payload and prints the key, which the operator asked for by giving
-the responder's key set. The timestamp is always reported; it is refused as
-old only with `--max-age`.
+the responder's key set. Either file may instead be an Annex D XML document
+(a KmsResponse, KmsInit, KmsCertCache or KmsCertificate for `--kms-init`; a
+KmsResponse, KmsKeyProv or KmsKeySet for `--key-set`), validated against
+impl/kms/schema/kms-interface.xsd; of several key sets, the one whose UserID is
+the message's responder UID is used. The timestamp is always reported; it is
+refused as old only with `--max-age`.
 
 Exit status: 0 everything asked for succeeded, 1 it did not (malformed, bad
 signature, not decryptable, too old), 2 bad arguments or unreadable input.
@@ -49,6 +53,8 @@ from impl.ibc.mikey_payloads import (
     TimestampType,
 )
 from impl.ibc.uid import ntp_to_unix, unix_to_ntp
+from impl.kms import provxml
+from impl.kms.xmlparse import MAX_XML_BYTES, XmlError
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -81,8 +87,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "certificate verify its ECCSI signature; with the responder's key set also decrypt it.",
     )
     inspect.add_argument("message", metavar="MESSAGE", help="file holding the I_MESSAGE, - for stdin")
-    inspect.add_argument("--kms-init", metavar="FILE", help="KMS certificate as JSON (KmsInit field names)")
-    inspect.add_argument("--key-set", metavar="FILE", help="responder key set as JSON (KmsKeySet field names)")
+    inspect.add_argument("--kms-init", metavar="FILE",
+                         help="KMS certificate as JSON (KmsInit field names) or Annex D XML (KmsInit, ...)")
+    inspect.add_argument("--key-set", metavar="FILE",
+                         help="responder key set as JSON (KmsKeySet field names) or Annex D XML (KmsKeySet, ...)")
     inspect.add_argument("--initiator-uri", metavar="URI", help="expected initiator URI (binds the signature)")
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
     inspect.add_argument("--max-age", type=float, metavar="SECONDS", help="refuse timestamps older than this")
@@ -144,6 +152,49 @@ def _load_json(path: str, what: str, section: str) -> dict:
     if not isinstance(data, dict):
         raise _UsageError(f"{what} {path} must hold a JSON object")
     return data
+
+
+def _read_xml(path: str, what: str) -> provxml.KeyMaterialDocument | None:
+    """The Annex D key material in `path` if the file is XML, None if it is not."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_XML_BYTES + 1)
+    except OSError as exc:
+        raise _UsageError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    if not raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return None
+    try:
+        return provxml.parse_key_material(raw)
+    except XmlError as exc:
+        raise _UsageError(f"{what} {path}: {exc}") from None
+
+
+def load_kms_certificate(path: str) -> KmsCertificate:
+    document = _read_xml(path, "KMS certificate")
+    if document is None:
+        return KmsCertificate.from_mapping(_load_json(path, "KMS certificate", "kms_init"))
+    if not document.certificates:
+        raise _UsageError(f"KMS certificate {path}: the document holds no KmsCertificate")
+    return document.certificates[0].certificate
+
+
+def load_key_set(path: str, message: bytes) -> UserKeySet:
+    document = _read_xml(path, "key set")
+    if document is None:
+        return UserKeySet.from_mapping(_load_json(path, "key set", "key_set"))
+    if not document.key_sets:
+        raise _UsageError(f"key set {path}: the document holds no KmsKeySet")
+    key_sets = [k.key_set for k in document.key_sets]
+    responder_uid = _responder_uid(message)
+    return next((k for k in key_sets if k.user_id == responder_uid), key_sets[0])
+
+
+def _responder_uid(data: bytes) -> Optional[bytes]:
+    try:
+        idr = mikey.decode_i_message(data).idr(IdRole.UID_RESPONDER)
+    except MikeyError:
+        return None
+    return idr.data if idr is not None else None
 
 
 # -- rendering -----------------------------------------------------------------------------------
@@ -285,9 +336,9 @@ def _inspect(args: argparse.Namespace) -> int:
         data = parse_message_text(_read_input(args.message))
         kms = key_set = None
         if args.kms_init:
-            kms = KmsCertificate.from_mapping(_load_json(args.kms_init, "KMS certificate", "kms_init"))
+            kms = load_kms_certificate(args.kms_init)
         if args.key_set:
-            key_set = UserKeySet.from_mapping(_load_json(args.key_set, "key set", "key_set"))
+            key_set = load_key_set(args.key_set, data)
     except _UsageError as exc:
         print(f"mcsec mikey: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
