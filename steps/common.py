@@ -10,8 +10,9 @@ from pytest_bdd import given
 
 from fixtures.lab import Lab
 from fixtures.profile import Profile
-from fixtures.verdicts import Inconclusive, NotApplicable
+from fixtures.verdicts import Failed, Inconclusive, NotApplicable
 from impl import httpclient
+from impl.idm import login
 from impl.kms.cekclient import CekClient, CekReply
 from impl.kms.cekxml import KmsCek
 
@@ -32,7 +33,12 @@ class World:
 
     @property
     def kms(self) -> CekClient:
-        return CekClient(self.lab.endpoints.kms_url, self.profile.kms_uri, self.lab.ssl_context)
+        return CekClient(self.lab.endpoints.kms_url, self.profile.kms_uri, self.lab.ssl_context,
+                         timeout=self.profile.timers.http_timeout_s)
+
+    def http(self, method: str, url: str, **kwargs) -> httpclient.HttpReply:
+        return httpclient.request(method, url, context=self.lab.ssl_context,
+                                  timeout=self.profile.timers.http_timeout_s, **kwargs)
 
 
 @contextlib.contextmanager
@@ -42,6 +48,10 @@ def peer(name: str):
         yield
     except httpclient.PeerUnavailable as exc:
         raise Inconclusive(f"{name} did not answer: {exc}") from None
+    except login.IdmError as exc:
+        if exc.status == 0 and exc.error == "unreachable":
+            raise Inconclusive(f"{name} did not answer: {exc.description}") from None
+        raise
 
 
 def require_ics(claimed: bool, item: str) -> None:
@@ -54,13 +64,28 @@ def world(lab: Lab) -> World:
     return World(lab=lab, profile=lab.profile)
 
 
+_SILENT = pytest.StashKey[dict]()
+
+
 @given("the IdM server and the KMS are reachable")
-def roles_reachable(world: World) -> None:
+def roles_reachable(world: World, request: pytest.FixtureRequest) -> None:
+    """A peer that did not answer earlier in the run is not waited for again: the scenario is
+    inconclusive at once, with the first failure as the reason."""
     dead = world.lab.dead_roles()
     if dead:
         raise Inconclusive(f"role process(es) not running: {', '.join(dead)}")
-    with peer("IdM"):
-        reply = httpclient.request("GET", world.lab.endpoints.jwks_uri, context=world.lab.ssl_context)
+    silent = request.config.stash.setdefault(_SILENT, {})
+    if "idm" in silent:
+        raise Inconclusive(f"the IdM did not answer earlier in this run: {silent['idm']}")
+    try:
+        with peer("the IdM"):
+            reply = world.http("GET", world.lab.endpoints.jwks_uri)
+    except Inconclusive as exc:
+        silent["idm"] = str(exc)
+        raise
     if reply.status != 200:
         raise Inconclusive(f"the IdM JWKS answered HTTP {reply.status}")
-    world.jwks = json.loads(reply.body)
+    try:
+        world.jwks = json.loads(reply.body)
+    except ValueError:
+        raise Failed("the IdM JWKS is not JSON") from None

@@ -10,14 +10,19 @@ from pytest_bdd import given, parsers, when
 
 from fixtures import tokenforge
 from fixtures.verdicts import Failed
-from impl import httpclient
 from impl.idm import login
 from steps.common import World, peer, require_ics
 
 
 def _discovery(world: World):
     with peer("IdM"):
-        return login.discover(world.lab.endpoints.idm_url, world.lab.ssl_context)
+        try:
+            return login.discover(world.lab.endpoints.idm_url, world.lab.ssl_context,
+                                  timeout_s=world.profile.timers.http_timeout_s)
+        except login.IdmError as exc:
+            if exc.status == 0:
+                raise
+            raise Failed(f"the IdM's discovery document is unusable: {exc}") from None
 
 
 def authenticate_user(world: World, username: str) -> str:
@@ -123,10 +128,10 @@ def _mint_request(defect: str) -> dict:
 def idm_mints(world: World, username: str, defect: str) -> None:
     require_ics(world.profile.idm_test_control, "ics.idm_test_control (the IdM mints tokens for negative tests)")
     with peer("IdM"):
-        reply = httpclient.request(
+        reply = world.http(
             "POST", world.lab.endpoints.idm_url + "/test/tokens",
             body=json.dumps({"principal": username, **_mint_request(defect)}).encode(),
-            headers={"Content-Type": "application/json"}, context=world.lab.ssl_context)
+            headers={"Content-Type": "application/json"})
     if reply.status != 200:
         raise RuntimeError(f"the IdM test control surface answered HTTP {reply.status}")
     world.minted = json.loads(reply.body)["token"]

@@ -43,6 +43,7 @@ class Discovery:
     jwks_uri: str
     scopes_supported: tuple[str, ...]
     document: dict
+    timeout_s: float = TIMEOUT_S  # for every later request to this IdM
 
     @property
     def default_scope(self) -> str:
@@ -75,14 +76,14 @@ class _Answer:
 
 
 def _request(method: str, url: str, ssl_context: ssl.SSLContext, *, body: bytes | None = None,
-             headers: dict[str, str] | None = None) -> _Answer:
+             headers: dict[str, str] | None = None, timeout: float = TIMEOUT_S) -> _Answer:
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
         raise IdmError(0, "bad_endpoint", f"not an https URL: {parts.scheme}://{parts.netloc}{parts.path}")
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
-    connection = http.client.HTTPSConnection(parts.hostname, parts.port, context=ssl_context, timeout=TIMEOUT_S)
+    connection = http.client.HTTPSConnection(parts.hostname, parts.port, context=ssl_context, timeout=timeout)
     try:
         connection.request(method, target, body=body, headers=dict(headers or {}))
         response = connection.getresponse()
@@ -106,14 +107,18 @@ def _raise_for(answer: _Answer, what: str) -> None:
 
 
 def _form_post(url: str, ssl_context: ssl.SSLContext, fields: dict[str, str],
-               headers: dict[str, str] | None = None) -> _Answer:
+               headers: dict[str, str] | None = None, timeout: float = TIMEOUT_S) -> _Answer:
     return _request("POST", url, ssl_context, body=urlencode(fields).encode("ascii"),
-                    headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
+                    headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
+                    timeout=timeout)
 
 
-def discover(base_url: str, ssl_context: ssl.SSLContext, *, expected_issuer: str | None = None) -> Discovery:
-    """Read the IdM's OpenID provider metadata from `base_url` + /.well-known/openid-configuration."""
-    answer = _request("GET", base_url.rstrip("/") + DISCOVERY_PATH, ssl_context)
+def discover(base_url: str, ssl_context: ssl.SSLContext, *, expected_issuer: str | None = None,
+             timeout_s: float = TIMEOUT_S) -> Discovery:
+    """Read the IdM's OpenID provider metadata from `base_url` + /.well-known/openid-configuration.
+
+    `timeout_s` bounds this and every later request made with the returned Discovery."""
+    answer = _request("GET", base_url.rstrip("/") + DISCOVERY_PATH, ssl_context, timeout=timeout_s)
     if answer.status != 200:
         _raise_for(answer, "discovery")
     document = answer.json()
@@ -128,12 +133,12 @@ def discover(base_url: str, ssl_context: ssl.SSLContext, *, expected_issuer: str
     scopes = document.get("scopes_supported", [])
     if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
         raise IdmError(answer.status, "bad_response", "scopes_supported is not a list of strings")
-    return Discovery(scopes_supported=tuple(scopes), document=document, **fields)
+    return Discovery(scopes_supported=tuple(scopes), document=document, timeout_s=timeout_s, **fields)
 
 
 def fetch_jwks(discovery: Discovery, ssl_context: ssl.SSLContext) -> dict:
     """The IdM's JSON Web Key Set, as published at jwks_uri."""
-    answer = _request("GET", discovery.jwks_uri, ssl_context)
+    answer = _request("GET", discovery.jwks_uri, ssl_context, timeout=discovery.timeout_s)
     if answer.status != 200:
         _raise_for(answer, "jwks")
     jwks = answer.json()
@@ -206,13 +211,14 @@ def login_with_pkce(discovery: Discovery, client_id: str, redirect_uri: str, use
     }
     if nonce is not None:
         request["nonce"] = nonce
-    page = _request("GET", discovery.authorization_endpoint + "?" + urlencode(request, quote_via=quote), ssl_context)
+    page = _request("GET", discovery.authorization_endpoint + "?" + urlencode(request, quote_via=quote), ssl_context,
+                    timeout=discovery.timeout_s)
     if page.status == 302:
         _authorization_response(page, redirect_uri, state, discovery.issuer)  # raises the redirected error
     if page.status != 200:
         _raise_for(page, "authorization endpoint")
     login = _form_post(discovery.authorization_endpoint, ssl_context,
-                       {**request, "username": username, "password": password})
+                       {**request, "username": username, "password": password}, timeout=discovery.timeout_s)
     code = _authorization_response(login, redirect_uri, state, discovery.issuer)
     answer = _form_post(discovery.token_endpoint, ssl_context, {
         "grant_type": "authorization_code",
@@ -220,7 +226,7 @@ def login_with_pkce(discovery: Discovery, client_id: str, redirect_uri: str, use
         "redirect_uri": redirect_uri,
         "client_id": client_id,
         "code_verifier": verifier,
-    })
+    }, timeout=discovery.timeout_s)
     return _token_set(answer)
 
 
@@ -232,5 +238,6 @@ def client_credentials(discovery: Discovery, client_id: str, client_secret: str,
     if scope is not None:
         fields["scope"] = scope
     answer = _form_post(discovery.token_endpoint, ssl_context, fields,
-                        {"Authorization": "Basic " + base64.b64encode(credentials).decode("ascii")})
+                        {"Authorization": "Basic " + base64.b64encode(credentials).decode("ascii")},
+                        timeout=discovery.timeout_s)
     return _token_set(answer)
