@@ -1,0 +1,136 @@
+"""Protected MESSAGE transactions per second against the same with protection off, in one run.
+
+Starts a lab (reference IdM and KMS) and two reference MCPTT servers, one requiring protection and
+one not, then sends MESSAGE transactions with an mcptt-info body from a SIP peer that plays the SIP
+core (it inserts P-Asserted-Identity). Protected: the sender seals each body under a CEK from the
+KMS, the server opens it, checks the replay stamp, and answers with a sealed echo that the sender
+opens. Clear: the same exchange with clear mcptt-info. Prints the median rate of each over several
+rounds and their ratio.
+
+    .venv/bin/python benchmarks/bench_sip_protection.py [--messages 300] [--rounds 5]
+        [--transport udp|tcp] [--concurrency 8]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import impl.smime as smime  # noqa: E402
+from fixtures.lab import Lab  # noqa: E402
+from fixtures.profile import load  # noqa: E402
+from fixtures.roleprocess import RoleProcess  # noqa: E402
+from impl.idm.login import discover, login_with_pkce  # noqa: E402
+from impl.kms.cekclient import CekClient  # noqa: E402
+from impl.mcptt import McpttInfo, SealingKey, SipBinding, build_body, open_info, read_body, read_clear  # noqa: E402
+from impl.sip import SipEndpoint, make_request  # noqa: E402
+
+SERVER_URI = "sip:mcptt-as@example.org"
+
+
+def server_config(lab: Lab, profile, *, protection_required: bool) -> dict:
+    assert lab.endpoints is not None
+    principal = profile.server("mcptt-as")
+    return {
+        "host": "127.0.0.1", "port": 0, "uri": principal.uri,
+        "idm": {"url": lab.endpoints.idm_url, "ca": str(lab.endpoints.ca_path)},
+        "client_id": principal.client_id, "client_secret": principal.client_secret,
+        "kms": {"url": lab.endpoints.kms_url, "kms_uri": profile.kms_uri, "ca": str(lab.endpoints.ca_path)},
+        "users": [{"impu": u.impu, "mcptt_id": u.mcptt_id} for u in profile.users],
+        "protection_required": protection_required,
+        "replay": {"window_s": 60, "require_stamp": True},
+        "timers_scale": 1.0, "faults": [], "log_level": "WARNING",
+    }
+
+
+async def one(endpoint: SipEndpoint, destination, transport: str, impu: str, info: McpttInfo,
+              key: SealingKey | None, guard: smime.ReplayGuard | None) -> None:
+    request = make_request("MESSAGE", SERVER_URI, from_=f"<{impu}>", to=f"<{SERVER_URI}>",
+                           headers=[("P-Asserted-Identity", f"<{impu}>")])
+    body = build_body(info, key=key, binding=SipBinding.of_request(request))
+    assert body is not None
+    body.apply(request)
+    response = await endpoint.send_request(request, destination, transport=transport, timeout=10)
+    if response.status != 200:
+        raise RuntimeError(f"server answered {response.status} {response.reason}")
+    part = read_body(response).info_part
+    assert part is not None
+    if key is None:
+        read_clear(part)
+    else:
+        open_info(part, key_lookup=lambda _k: key.cek, guard=guard, binding=SipBinding.of_response(response))
+
+
+async def rate(destination, transport: str, count: int, concurrency: int, impu: str, info: McpttInfo,
+               key: SealingKey | None) -> float:
+    endpoint = await SipEndpoint.start()
+    guard = smime.ReplayGuard() if key is not None else None
+    try:
+        await one(endpoint, destination, transport, impu, info, key, guard)  # warm-up (CEK fetch, TCP)
+        queue = iter(range(count))
+
+        async def worker() -> None:
+            for _ in queue:
+                await one(endpoint, destination, transport, impu, info, key, guard)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return count / (time.perf_counter() - started)
+    finally:
+        await endpoint.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--transport", choices=("udp", "tcp"), default="udp")
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    profile = load()
+    alice = profile.user("alice")
+    info = McpttInfo(calling_user_id=alice.mcptt_id, called_party_id=profile.user("bob").mcptt_id,
+                     request_uri=SERVER_URI)
+    with tempfile.TemporaryDirectory(prefix="mcsec-bench-") as tmp, Lab(profile, Path(tmp) / "lab") as lab:
+        assert lab.endpoints is not None
+        discovery = discover(lab.endpoints.idm_url, lab.ssl_context)
+        token = login_with_pkce(discovery, profile.oauth_client_id, profile.oauth_redirect_uri, alice.username,
+                                alice.password, lab.ssl_context).access_token
+        reply = CekClient(lab.endpoints.kms_url, profile.kms_uri, lab.ssl_context).issue(token, alice.mcptt_id,
+                                                                                         SERVER_URI)
+        assert reply.cek is not None
+        key = SealingKey(reply.cek.key_id, reply.cek.key)
+        servers = {}
+        try:
+            for name, required in (("protected", True), ("clear", False)):
+                servers[name] = RoleProcess(f"server-{name}", "impl.server",
+                                            server_config(lab, profile, protection_required=required),
+                                            Path(tmp) / name)
+                servers[name].start()
+            rates: dict[str, list[float]] = {"protected": [], "clear": []}
+            for _ in range(args.rounds):
+                for name in ("protected", "clear"):  # interleaved, so drift hits both alike
+                    sip = servers[name].info["sip"]
+                    rates[name].append(asyncio.run(rate(
+                        (sip["host"], sip["port"]), args.transport, args.messages, args.concurrency,
+                        alice.impu, info, key if name == "protected" else None)))
+        finally:
+            for process in servers.values():
+                process.stop()
+    protected, clear = statistics.median(rates["protected"]), statistics.median(rates["clear"])
+    print(f"MESSAGE transactions, {args.transport}, {args.messages} per round x {args.rounds} rounds, "
+          f"concurrency {args.concurrency}")
+    print(f"  protected (S/MIME, CEK from KMS): median {protected:8.1f} /s   rounds {[round(r) for r in rates['protected']]}")
+    print(f"  clear (protection off):           median {clear:8.1f} /s   rounds {[round(r) for r in rates['clear']]}")
+    print(f"  ratio protected/clear: {protected / clear:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

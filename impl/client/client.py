@@ -1,0 +1,55 @@
+"""Assembly of the reference MCPTT client process (see impl/rolemain.py for the convention)."""
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+from impl.client import config as client_config
+from impl.client.session import ClientSession
+from impl.client.ua import McpttUa
+from impl.client.upper_tester import UpperTester
+from impl.httpserver import HttpsServer, Router
+from impl.mcptt.runtime import RuntimeStartError, SipRuntime
+from impl.mcptt.trace import SipTrace
+from impl.rolemain import ConfigError
+from impl.sip import TimerConfig
+
+
+class _SipPart:
+    def __init__(self, runtime: SipRuntime) -> None:
+        self.runtime = runtime
+
+    def start(self) -> None:
+        pass  # bound in build(), so the ready line can name the port
+
+    def stop(self) -> None:
+        self.runtime.stop()
+
+
+def build(raw: dict):
+    config = client_config.load(raw)
+    try:
+        idm_ctx = ssl.create_default_context(cafile=config.idm.ca)
+        kms_ctx = ssl.create_default_context(cafile=config.kms.ca)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"client configuration: cannot read a CA file: {exc}") from None
+    session = ClientSession(config, idm_ctx, kms_ctx)
+    ua = McpttUa(config, session)
+    trace = SipTrace(config.trace_path, role="client", ref="SIP-1") if config.trace_path else None
+    runtime = SipRuntime(host=config.host, port=config.sip_port, timers=TimerConfig().scaled(config.timers_scale),
+                         trace=trace, setup=ua.attach)
+    try:
+        runtime.start()
+    except (RuntimeStartError, OSError) as exc:
+        raise ConfigError(f"client configuration: {exc}") from None
+    router = Router()
+    UpperTester(config, session, ua, runtime).routes(router)
+    try:
+        https = HttpsServer(router, host="127.0.0.1", port=config.ut_port, cert=Path(config.ut_cert),
+                            key=Path(config.ut_key), name="mcsec-client-ut")
+    except (OSError, ssl.SSLError) as exc:
+        runtime.stop()
+        raise ConfigError(f"client configuration: upper tester: {exc}") from None
+    info = {"upper_tester": https.url, "sip": {"host": config.host, "port": runtime.port},
+            "impu": config.user.impu, "mcptt_id": config.user.mcptt_id, "faults": config.faults.names()}
+    return [_SipPart(runtime), https], info

@@ -1,0 +1,142 @@
+"""Configuration of the reference MCPTT client (``python -m impl.client --config CONFIG.json``).
+
+    {"host": "127.0.0.1", "sip_port": 0,
+     "upper_tester": {"port": 0, "tls": {"cert": "ut.pem", "key": "ut.key"}},
+     "core": {"host": "127.0.0.1", "port": 5060, "transport": "udp"},
+     "idm": {"url": "https://127.0.0.1:8443", "ca": "ca.pem"},
+     "oauth_client": {"client_id": "mcptt-client", "redirect_uri": "http://127.0.0.1/mcptt/callback"},
+     "kms": {"url": "https://127.0.0.1:8444", "kms_uri": "kms.example.org", "ca": "ca.pem"},
+     "user": {"username": "alice", "password": "...", "mcptt_id": "sip:alice@example.org",
+              "impu": "sip:alice@ims.example.org", "sip_password": "..."},
+     "server_uri": "sip:mcptt-as@example.org", "protection_required": true,
+     "timers_scale": 1.0, "sip_timeout_s": 10, "trace_path": "client-trace.jsonl", "faults": [],
+     "log_level": "INFO"}
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from impl.faults import Faults
+from impl.rolemain import ConfigError
+
+
+@dataclass(frozen=True)
+class ServiceEndpoint:
+    url: str
+    ca: str
+
+
+@dataclass(frozen=True)
+class KmsEndpoint:
+    url: str
+    kms_uri: str
+    ca: str
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    username: str
+    password: str = field(repr=False)
+    mcptt_id: str = ""
+    impu: str = ""
+    sip_password: str = field(default="", repr=False)
+
+    @property
+    def domain(self) -> str:
+        """The home domain of the IMPU (the REGISTER Request-URI host)."""
+        return self.impu.split("@", 1)[-1].split(";", 1)[0]
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    host: str
+    port: int
+    transport: str
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    host: str
+    sip_port: int
+    ut_port: int
+    ut_cert: str
+    ut_key: str
+    core: CoreConfig
+    idm: ServiceEndpoint
+    client_id: str
+    redirect_uri: str
+    kms: KmsEndpoint
+    user: UserConfig
+    server_uri: str
+    protection_required: bool = True
+    timers_scale: float = 1.0
+    sip_timeout_s: float = 10.0
+    trace_path: str | None = None
+    faults: Faults = field(default_factory=Faults)
+
+
+def _str(table: dict, key: str, where: str) -> str:
+    value = table.get(key)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: {key!r} must be a non-empty string")
+    return value
+
+
+def _table(table: dict, key: str, where: str) -> dict:
+    value = table.get(key)
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: {key!r} must be an object")
+    return value
+
+
+def _port(table: dict, key: str, where: str, default: int | None = None) -> int:
+    value = table.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 65535:
+        raise ConfigError(f"{where}: {key!r} must be an integer 0..65535")
+    return value
+
+
+def _positive(table: dict, key: str, default: float) -> float:
+    value = table.get(key, default)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        raise ConfigError(f"client configuration: {key!r} must be a positive number")
+    return float(value)
+
+
+def load(config: dict) -> ClientConfig:
+    where = "client configuration"
+    try:
+        faults = Faults(config.get("faults", []), role="client")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    ut = _table(config, "upper_tester", where)
+    tls = _table(ut, "tls", "upper_tester")
+    core = _table(config, "core", where)
+    transport = core.get("transport", "udp")
+    if transport not in ("udp", "tcp"):
+        raise ConfigError("core: 'transport' must be udp or tcp")
+    idm = _table(config, "idm", where)
+    oauth = _table(config, "oauth_client", where)
+    kms = _table(config, "kms", where)
+    user = _table(config, "user", where)
+    protection = config.get("protection_required", True)
+    if not isinstance(protection, bool):
+        raise ConfigError(f"{where}: 'protection_required' must be true or false")
+    trace = config.get("trace_path")
+    if trace is not None and not isinstance(trace, str):
+        raise ConfigError(f"{where}: 'trace_path' must be a string")
+    return ClientConfig(
+        host=config.get("host", "127.0.0.1"), sip_port=_port(config, "sip_port", where, 0),
+        ut_port=_port(ut, "port", "upper_tester", 0),
+        ut_cert=_str(tls, "cert", "upper_tester.tls"), ut_key=_str(tls, "key", "upper_tester.tls"),
+        core=CoreConfig(_str(core, "host", "core"), _port(core, "port", "core"), transport),
+        idm=ServiceEndpoint(_str(idm, "url", "idm"), _str(idm, "ca", "idm")),
+        client_id=_str(oauth, "client_id", "oauth_client"), redirect_uri=_str(oauth, "redirect_uri", "oauth_client"),
+        kms=KmsEndpoint(_str(kms, "url", "kms"), _str(kms, "kms_uri", "kms"), _str(kms, "ca", "kms")),
+        user=UserConfig(_str(user, "username", "user"), _str(user, "password", "user"),
+                        _str(user, "mcptt_id", "user"), _str(user, "impu", "user"),
+                        _str(user, "sip_password", "user")),
+        server_uri=_str(config, "server_uri", where), protection_required=protection,
+        timers_scale=_positive(config, "timers_scale", 1.0), sip_timeout_s=_positive(config, "sip_timeout_s", 10.0),
+        trace_path=trace, faults=faults,
+    )

@@ -1,0 +1,107 @@
+"""The asyncio runtime an MCPTT role runs its SIP endpoint in.
+
+The role processes are threaded (``impl.rolemain``, the HTTPS servers); SIP runs on its own event
+loop in a thread. :class:`SipRuntime` binds one :class:`~impl.sip.SipEndpoint` on the same port for
+UDP and TCP, and lets other threads run coroutines on the loop with a bounded wait.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import socket
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from impl.mcptt.trace import SipTrace
+from impl.sip import SipEndpoint, TimerConfig
+
+T = TypeVar("T")
+_PORT_ATTEMPTS = 20
+
+
+class RuntimeStartError(RuntimeError):
+    """The SIP endpoint could not be bound."""
+
+
+def _free_port_for_both(host: str) -> int:
+    """A port free for both UDP and TCP on ``host`` right now."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for _ in range(_PORT_ATTEMPTS):
+        with socket.socket(family, socket.SOCK_DGRAM) as udp:
+            udp.bind((host, 0))
+            port = udp.getsockname()[1]
+            with socket.socket(family, socket.SOCK_STREAM) as tcp:
+                tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    tcp.bind((host, port))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeStartError(f"no port free for both UDP and TCP on {host}")
+
+
+class SipRuntime:
+    """An event loop thread with one SIP endpoint (UDP and TCP on one port)."""
+
+    def __init__(self, *, host: str, port: int, timers: TimerConfig, trace: SipTrace | None = None,
+                 setup: Callable[[SipEndpoint], None] | None = None) -> None:
+        self.host = host
+        self._port = port
+        self._timers = timers
+        self._trace = trace
+        self._setup = setup
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="sip", daemon=True)
+        self.endpoint: SipEndpoint | None = None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    @property
+    def port(self) -> int:
+        assert self.endpoint is not None, "runtime not started"
+        return self.endpoint.udp_address[1]
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the loop and bind the endpoint (``setup`` registers the handlers first)."""
+        self._thread.start()
+        last: Exception | None = None
+        for _ in range(_PORT_ATTEMPTS if self._port == 0 else 1):
+            port = self._port or _free_port_for_both(self.host)
+            try:
+                self.endpoint = self.run(SipEndpoint.start(host=self.host, udp_port=port, tcp_port=port,
+                                                           timers=self._timers), timeout)
+                break
+            except OSError as exc:  # the port was taken between the probe and the bind
+                last = exc
+        else:
+            self.stop()
+            raise RuntimeStartError(f"cannot bind SIP on {self.host}:{self._port}: {last}")
+        if self._trace is not None:
+            self._trace.attach(self.endpoint)
+        if self._setup is not None:
+            self._setup(self.endpoint)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
+        """Run ``coro`` on the loop from another thread; ``TimeoutError`` after ``timeout`` s."""
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise TimeoutError(f"not done within {timeout} s") from None
+
+    def stop(self) -> None:
+        if self.endpoint is not None and self._loop.is_running():
+            try:
+                self.run(self.endpoint.close(), 5.0)
+            except Exception:  # stopping anyway
+                pass
+            self.endpoint = None
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
+        if self._trace is not None:
+            self._trace.close()

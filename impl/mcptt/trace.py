@@ -1,0 +1,78 @@
+"""The SIP message trace of an MCPTT role: one JSON line per message sent or received.
+
+    {"t": 1764302400.123, "role": "server", "dir": "in", "ref": "SIP-2", "transport": "udp",
+     "src": "127.0.0.1:5070", "dst": "127.0.0.1:5060", "first_line": "MESSAGE sip:... SIP/2.0",
+     "call_id": "...", "cseq": "1 MESSAGE", "content_type": "...", "raw_b64": "<exact bytes>"}
+
+The trace holds the exact bytes on the wire, so it holds what the wire holds: ciphertext for a
+protected body, clear text only when a body was sent in clear (the evidence of that fault). It never
+holds keys, tokens or passwords, because they never travel in SIP. Attach it with
+:meth:`SipTrace.attach`, which sets the transports' ``on_wire`` hook.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+
+from impl.sip import SipEndpoint, SipParseError, parse_message
+from impl.sip.transport import Address, Flow
+
+log = logging.getLogger("mcsec.trace")
+
+
+def _hostport(address: Address) -> str:
+    host, port = address[0], address[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class SipTrace:
+    """Appends trace lines to ``path`` (thread-safe; a failing write is logged, never raised)."""
+
+    def __init__(self, path: Path | str, *, role: str, ref: str) -> None:
+        self.path = Path(path)
+        self.role = role
+        self.ref = ref
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.path, "a", encoding="utf-8")
+
+    def attach(self, endpoint: SipEndpoint) -> None:
+        for transport in (endpoint.udp, endpoint.tcp):
+            if transport is not None:
+                transport.on_wire = self.record
+
+    def record(self, direction: str, data: bytes, flow: Flow, peer: Address) -> None:
+        try:
+            line = self._line(direction, data, flow, peer)
+            with self._lock:
+                if not self._file.closed:
+                    self._file.write(json.dumps(line) + "\n")
+                    self._file.flush()
+        except Exception as exc:  # the trace must never stop the SIP layer
+            log.warning("trace write failed: %s", type(exc).__name__)
+
+    def _line(self, direction: str, data: bytes, flow: Flow, peer: Address) -> dict:
+        first_line = data.split(b"\r\n", 1)[0][:300].decode("utf-8", "replace")
+        call_id = cseq = content_type = None
+        try:
+            message = parse_message(data, stream=flow.reliable)
+            call_id = message.headers.get("Call-ID")
+            cseq = message.headers.get("CSeq")
+            content_type = message.headers.get("Content-Type")
+        except SipParseError:
+            pass
+        src, dst = (peer, flow.local) if direction == "in" else (flow.local, peer)
+        return {
+            "t": time.time(), "role": self.role, "dir": direction, "ref": self.ref,
+            "transport": flow.transport, "src": _hostport(src), "dst": _hostport(dst),
+            "first_line": first_line, "call_id": call_id, "cseq": cseq, "content_type": content_type,
+            "raw_b64": base64.b64encode(data).decode("ascii"),
+        }
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()

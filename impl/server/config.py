@@ -1,0 +1,121 @@
+"""Configuration of the reference MCPTT server (``python -m impl.server --config CONFIG.json``).
+
+    {"host": "127.0.0.1", "port": 0, "uri": "sip:mcptt-as@example.org",
+     "idm": {"url": "https://127.0.0.1:8443", "ca": "ca.pem"},
+     "client_id": "mcptt-as", "client_secret": "...",
+     "kms": {"url": "https://127.0.0.1:8444", "kms_uri": "kms.example.org", "ca": "ca.pem"},
+     "users": [{"impu": "sip:alice@ims.example.org", "mcptt_id": "sip:alice@example.org"}],
+     "protection_required": true, "replay": {"window_s": 60, "require_stamp": true},
+     "timers_scale": 1.0, "trace_path": "server-trace.jsonl", "faults": [], "log_level": "INFO"}
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from impl.faults import Faults
+from impl.rolemain import ConfigError
+from impl.sip import SipError, SipUri, parse_uri
+from impl.smime import ReplayPolicy
+
+
+@dataclass(frozen=True)
+class ServiceEndpoint:
+    url: str
+    ca: str
+
+
+@dataclass(frozen=True)
+class KmsEndpoint:
+    url: str
+    kms_uri: str
+    ca: str
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str
+    port: int
+    uri: str
+    idm: ServiceEndpoint
+    client_id: str
+    client_secret: str = field(repr=False)
+    kms: KmsEndpoint = field(default=None)  # type: ignore[assignment]
+    users: dict[str, str] = field(default_factory=dict)  # IMPU -> MCPTT ID
+    protection_required: bool = True
+    replay: ReplayPolicy = field(default_factory=ReplayPolicy)
+    timers_scale: float = 1.0
+    trace_path: str | None = None
+    faults: Faults = field(default_factory=Faults)
+
+    @property
+    def warn_agent(self) -> str:
+        """The warn-agent of the Warning headers: the host of the server's URI."""
+        uri = parse_uri(self.uri)
+        return uri.host if isinstance(uri, SipUri) else "mcptt-as"
+
+
+def _str(table: dict, key: str, where: str) -> str:
+    value = table.get(key)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: {key!r} must be a non-empty string")
+    return value
+
+
+def _table(table: dict, key: str, where: str) -> dict:
+    value = table.get(key)
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: {key!r} must be an object")
+    return value
+
+
+def load(config: dict) -> ServerConfig:
+    where = "server configuration"
+    try:
+        faults = Faults(config.get("faults", []), role="server")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    port = config.get("port", 0)
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+        raise ConfigError(f"{where}: 'port' must be an integer 0..65535")
+    uri = _str(config, "uri", where)
+    try:
+        if not isinstance(parse_uri(uri), SipUri):
+            raise ValueError
+    except (ValueError, SipError):
+        raise ConfigError(f"{where}: 'uri' must be a SIP URI") from None
+    idm = _table(config, "idm", where)
+    kms = _table(config, "kms", where)
+    users: dict[str, str] = {}
+    raw_users = config.get("users", [])
+    if not isinstance(raw_users, list):
+        raise ConfigError(f"{where}: 'users' must be a list")
+    for index, user in enumerate(raw_users):
+        if not isinstance(user, dict):
+            raise ConfigError(f"{where}: users[{index}] must be an object")
+        users[_str(user, "impu", f"users[{index}]")] = _str(user, "mcptt_id", f"users[{index}]")
+    replay = config.get("replay", {})
+    if not isinstance(replay, dict):
+        raise ConfigError(f"{where}: 'replay' must be an object")
+    window = replay.get("window_s", 60)
+    if not isinstance(window, (int, float)) or isinstance(window, bool) or window <= 0:
+        raise ConfigError(f"{where}: replay.window_s must be a positive number")
+    scale = config.get("timers_scale", 1.0)
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or scale <= 0:
+        raise ConfigError(f"{where}: 'timers_scale' must be a positive number")
+    protection = config.get("protection_required", True)
+    require_stamp = replay.get("require_stamp", True)
+    if not isinstance(protection, bool) or not isinstance(require_stamp, bool):
+        raise ConfigError(f"{where}: protection_required and replay.require_stamp must be true or false")
+    trace = config.get("trace_path")
+    if trace is not None and not isinstance(trace, str):
+        raise ConfigError(f"{where}: 'trace_path' must be a string")
+    return ServerConfig(
+        host=config.get("host", "127.0.0.1"), port=port, uri=uri,
+        idm=ServiceEndpoint(_str(idm, "url", "idm"), _str(idm, "ca", "idm")),
+        client_id=_str(config, "client_id", where), client_secret=_str(config, "client_secret", where),
+        kms=KmsEndpoint(_str(kms, "url", "kms"), _str(kms, "kms_uri", "kms"), _str(kms, "ca", "kms")),
+        users=users, protection_required=protection,
+        replay=ReplayPolicy(window=timedelta(seconds=window), require_stamp=require_stamp),
+        timers_scale=float(scale), trace_path=trace, faults=faults,
+    )

@@ -1,0 +1,141 @@
+"""The MCPTT server's CEKs: fetched from the KMS by Key ID, kept per Key ID, checked per sender.
+
+The server holds several CEKs at once and uses the one the Key ID names. A CEK is used for a body
+only when the KMS binding says it is shared with this server, belongs to the MCPTT ID of the
+asserted sender, and is within its validity period (the project's resolution of the clause 7.13
+editor's note). The access token for the KMS comes from the IdM by the client credentials grant
+and is renewed before it expires. Keys and tokens are never logged.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import ssl
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from impl.faults import Faults
+from impl.httpclient import PeerUnavailable
+from impl.idm.login import Discovery, IdmError, client_credentials, discover
+from impl.kms.cekclient import CekClient
+from impl.kms.cekxml import KmsCek
+
+log = logging.getLogger("mcsec.server.keys")
+
+RENEW_MARGIN_S = 30.0
+MAX_CACHED_CEKS = 4096
+
+
+class KeyServiceUnavailable(Exception):
+    """The IdM or the KMS could not be reached or refused the server itself (not a body's fault)."""
+
+
+@dataclass
+class ServerToken:
+    """The server's own KMS access token (client credentials), cached until shortly before expiry."""
+
+    idm_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    context: ssl.SSLContext = field(repr=False, default=None)  # type: ignore[assignment]
+    _token: str | None = field(default=None, repr=False)
+    _renew_at: float = 0.0
+    _discovery: Discovery | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def get(self, *, force: bool = False) -> str:
+        with self._lock:
+            if self._token is not None and not force and time.monotonic() < self._renew_at:
+                return self._token
+            try:
+                if self._discovery is None:
+                    self._discovery = discover(self.idm_url, self.context)
+                tokens = client_credentials(self._discovery, self.client_id, self.client_secret, self.context)
+            except IdmError as exc:
+                raise KeyServiceUnavailable(f"IdM: {exc.status} {exc.error}") from None
+            margin = min(RENEW_MARGIN_S, tokens.expires_in / 5)
+            self._token = tokens.access_token
+            self._renew_at = time.monotonic() + max(0.0, tokens.expires_in - margin)
+            log.info("obtained a KMS access token (expires in %d s)", tokens.expires_in)
+            return self._token
+
+
+class KeyStore:
+    """CEKs by Key ID (newest last), fetched from the KMS on first use."""
+
+    def __init__(self, *, server_uri: str, kms: CekClient, token: ServerToken, faults: Faults) -> None:
+        self.server_uri = server_uri
+        self._kms = kms
+        self._token = token
+        self._faults = faults
+        self._ceks: OrderedDict[int, KmsCek] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def held(self) -> list[int]:
+        with self._lock:
+            return list(self._ceks)
+
+    def _cached(self, key_id: int, now: _dt.datetime) -> KmsCek | None:
+        with self._lock:
+            cek = self._ceks.get(key_id)
+            if cek is not None and not (cek.valid_from <= now < cek.valid_to):
+                del self._ceks[key_id]
+                return None
+            return cek
+
+    def _store(self, cek: KmsCek) -> None:
+        with self._lock:
+            self._ceks[cek.key_id] = cek
+            self._ceks.move_to_end(cek.key_id)
+            while len(self._ceks) > MAX_CACHED_CEKS:
+                self._ceks.popitem(last=False)
+
+    def needs_kms(self, key_id: int) -> bool:
+        """True when :meth:`cek_for` would have to ask the KMS (so must not run on the event loop)."""
+        return self._cached(key_id, _dt.datetime.now(_dt.timezone.utc)) is None
+
+    def fetch(self, key_id: int) -> KmsCek | None:
+        """The CEK for ``key_id``: cached, or fetched from the KMS (blocking). ``None`` when the KMS
+        will not give it to this server. :class:`KeyServiceUnavailable` when the KMS or IdM cannot
+        be used at all."""
+        now = _dt.datetime.now(_dt.timezone.utc)
+        cek = self._cached(key_id, now)
+        if cek is not None:
+            return cek
+        try:
+            reply = self._kms.fetch(self._token.get(), self.server_uri, key_id)
+            if reply.status == 401:  # the token may have been revoked or expired early: renew once
+                reply = self._kms.fetch(self._token.get(force=True), self.server_uri, key_id)
+        except PeerUnavailable as exc:
+            raise KeyServiceUnavailable(f"KMS: {exc}") from None
+        if reply.status == 200 and reply.cek is not None and reply.cek.key_id == key_id:
+            self._store(reply.cek)
+            log.info("fetched CEK %08X (owner %s)", key_id, reply.cek.owner_uri)
+            return reply.cek
+        if reply.status in (401, 403) and reply.error is not None and reply.error.code in (0, 3, 6):
+            raise KeyServiceUnavailable(f"KMS refused the server itself ({reply.status})")
+        log.info("KMS has no CEK %08X for this server (status %d)", key_id, reply.status)
+        return None
+
+    def newest(self) -> KmsCek | None:
+        with self._lock:
+            return next(reversed(self._ceks.values()), None)
+
+    def cek_for(self, key_id: int, sender_mcptt_id: str) -> KmsCek | None:
+        """The CEK to open a body naming ``key_id`` from ``sender_mcptt_id``, or ``None`` when the
+        server will not use one (unknown, expired, shared with another server, owned by another
+        user). Blocking (may ask the KMS)."""
+        cek = self.fetch(key_id)
+        if "server_ignore_key_id" in self._faults:
+            cek = self.newest()  # the fault: whatever the Key ID named
+        if cek is None:
+            return None
+        now = _dt.datetime.now(_dt.timezone.utc)
+        if cek.server_uri != self.server_uri or not (cek.valid_from <= now < cek.valid_to):
+            return None
+        if cek.owner_uri != sender_mcptt_id and "server_ignore_binding" not in self._faults:
+            log.info("CEK %08X is bound to another user than the asserted sender", key_id)
+            return None
+        return cek

@@ -1,0 +1,199 @@
+"""The MCPTT server's SIP UAS: REGISTER, MESSAGE, PUBLISH and INVITE with mcptt-info bodies.
+
+For each request: the sender is the P-Asserted-Identity the SIP core inserted (none: 403); the
+body's mcptt-info part is found (unsupported required body: 415), opened with the CEK its Key ID
+names (any key or decryption failure: 493, always the same answer), its replay stamp checked
+(replayed or moved: 403), and its calling user checked against the sender's MCPTT ID. A clear
+mcptt-info is refused with 403 and a Warning when protection is required. The 200 echoes the
+mcptt-info the server understood, protected with the same CEK and stamped for the response.
+docs/sip-protection.md lists every answer.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from impl.faults import Faults
+from impl.kms.cekxml import KmsCek
+from impl.mcptt import sdp
+from impl.mcptt.body import (
+    OpenedInfo,
+    SealingKey,
+    SensitivePart,
+    SipBinding,
+    accepted_types,
+    build_body,
+    key_id_of,
+    open_info,
+    read_body,
+    read_clear,
+)
+from impl.mcptt.errors import BodyError, ProtectionRequired, UndecipherableBody, UnsupportedBody, warning_header
+from impl.mcptt.info import McpttInfo
+from impl.server.config import ServerConfig
+from impl.server.keystore import KeyServiceUnavailable, KeyStore
+from impl.sip import InvalidHeaderValue, Request, RequestContext, Response, SipEndpoint, SipError, SipUri, parse_uri
+from impl.sip.header_values import parse_name_address
+from impl.smime import ReplayGuard
+
+log = logging.getLogger("mcsec.server")
+
+METHODS = ("REGISTER", "MESSAGE", "PUBLISH", "INVITE")
+
+
+class Refusal(Exception):
+    """A request refused before or after its body: status, reason and an optional Warning text."""
+
+    def __init__(self, status: int, reason: str, warning: str | None = None) -> None:
+        super().__init__(f"{status} {reason}")
+        self.status = status
+        self.reason = reason
+        self.warning = warning
+
+
+@dataclass(frozen=True)
+class Sender:
+    impu: str
+    mcptt_id: str
+
+
+def identity_key(uri_text: str) -> str | None:
+    """A comparable form of a SIP URI (scheme, user, lower-case host; parameters ignored)."""
+    try:
+        uri = parse_uri(uri_text.strip())
+    except (ValueError, SipError):
+        return None
+    if not isinstance(uri, SipUri):
+        return None
+    return f"{uri.scheme.lower()}:{uri.user or ''}@{uri.host.lower()}"
+
+
+class McpttUas:
+    """The request handlers of the MCPTT server; install with :meth:`install`."""
+
+    def __init__(self, config: ServerConfig, keys: KeyStore) -> None:
+        self.config = config
+        self.keys = keys
+        self.faults: Faults = config.faults
+        self.guard = ReplayGuard(config.replay)
+        self.registrations: dict[str, str] = {}  # IMPU -> MCPTT ID
+        self._users: dict[str, tuple[str, str]] = {}
+        for impu, mcptt_id in config.users.items():
+            key = identity_key(impu)
+            if key is not None:
+                self._users[key] = (impu, mcptt_id)
+
+    def install(self, endpoint: SipEndpoint) -> None:
+        for method in METHODS:
+            endpoint.on_request(method, self.handle)
+        endpoint.on_request("ACK", lambda request, ctx: None)
+        endpoint.on_request("BYE", lambda request, ctx: ctx.response(200))
+
+    # --- the pipeline ---------------------------------------------------------------------------
+    async def handle(self, request: Request, ctx: RequestContext) -> Response:
+        try:
+            response = await self._handle(request, ctx)
+        except Refusal as refusal:
+            response = self._refusal(ctx, refusal.status, refusal.reason, refusal.warning)
+        except UndecipherableBody:
+            if "server_accept_undecipherable" in self.faults:
+                response = ctx.response(200)
+            else:
+                response = ctx.response(UndecipherableBody.sip_status, UndecipherableBody.sip_reason)
+        except UnsupportedBody as exc:
+            accept = ", ".join(accepted_types(clear_info=self._clear_allowed))
+            response = self._refusal(ctx, exc.sip_status, exc.sip_reason, None, [("Accept", accept)])
+        except BodyError as exc:
+            response = self._refusal(ctx, exc.sip_status, exc.sip_reason, exc.warning)
+        except KeyServiceUnavailable as exc:
+            log.warning("key service unavailable: %s", exc)
+            response = ctx.response(503, headers=[("Retry-After", "5")])
+        log.info("%s %s from %s -> %d", request.method, request.call_id[:24],
+                 request.headers.get("P-Asserted-Identity") or "-", response.status)
+        return response
+
+    @property
+    def _clear_allowed(self) -> bool:
+        return not self.config.protection_required or "server_accept_clear_body" in self.faults
+
+    def _refusal(self, ctx: RequestContext, status: int, reason: str, warning: str | None,
+                 headers: list[tuple[str, str]] | None = None) -> Response:
+        extra = list(headers or [])
+        if warning is not None:
+            extra.append(("Warning", warning_header(self.config.warn_agent, warning)))
+        return ctx.response(status, reason, headers=extra)
+
+    async def _handle(self, request: Request, ctx: RequestContext) -> Response:
+        sender = self._sender(request)
+        binding = SipBinding.of_request(request)
+        received = read_body(request, honour_handling="server_ignore_handling_required" not in self.faults)
+        opened, cek = await self._open(received.info_part, sender, binding)
+        understood = self._act(request, sender, opened)
+        answer_sdp = None
+        if request.method == "INVITE" and received.sdp is not None:
+            answer_sdp = sdp.answer(ctx.flow.local[0])
+        key = None
+        if cek is not None and "server_answer_clear" not in self.faults:
+            key = SealingKey(cek.key_id, cek.key)
+        body = build_body(understood, key=key, binding=binding.for_status(200), sdp=answer_sdp)
+        extra: list[tuple[str, str]] = []
+        if request.method == "INVITE":
+            host, port = ctx.flow.local
+            transport = ";transport=tcp" if ctx.transport == "tcp" else ""
+            user = parse_uri(self.config.uri).user or "mcptt-as"  # type: ignore[union-attr]
+            extra.append(("Contact", f"<sip:{user}@{host}:{port}{transport}>"))
+        if request.method == "REGISTER" and request.headers.get("Expires") is not None:
+            extra.append(("Expires", request.headers.get("Expires") or "0"))
+        response = ctx.response(200, headers=extra)
+        if body is not None:
+            body.apply(response)
+        return response
+
+    def _sender(self, request: Request) -> Sender:
+        values = request.headers.get_list("P-Asserted-Identity")
+        if not values:
+            raise Refusal(403, "Forbidden", "No asserted identity")
+        for value in values:
+            try:
+                address = parse_name_address(value, header="P-Asserted-Identity")
+            except InvalidHeaderValue:
+                raise Refusal(400, "Bad Request (malformed P-Asserted-Identity)") from None
+            key = identity_key(str(address.uri)) if address.uri is not None else None
+            if key is not None and key in self._users:
+                impu, mcptt_id = self._users[key]
+                return Sender(impu, mcptt_id)
+        raise Refusal(403, "Forbidden", "Unknown asserted identity")
+
+    async def _open(self, part: SensitivePart | None, sender: Sender,
+                    binding: SipBinding) -> tuple[OpenedInfo | None, KmsCek | None]:
+        if part is None:
+            return None, None
+        if not part.protected:
+            if not self._clear_allowed:
+                raise ProtectionRequired("mcptt-info in clear")
+            return read_clear(part), None
+        key_id = key_id_of(part)
+        if self.keys.needs_kms(key_id):
+            cek = await asyncio.to_thread(self.keys.cek_for, key_id, sender.mcptt_id)
+        else:
+            cek = self.keys.cek_for(key_id, sender.mcptt_id)
+        if cek is None:
+            raise UndecipherableBody("no usable CEK")
+        guard = None if "server_no_replay_check" in self.faults else self.guard
+        opened = open_info(part, key_lookup=lambda _key_id: cek.key, guard=guard, binding=binding)
+        return opened, cek
+
+    def _act(self, request: Request, sender: Sender, opened: OpenedInfo | None) -> McpttInfo | None:
+        """Apply the request; the mcptt-info the server understood (to echo), if any."""
+        info = opened.info if opened is not None else None
+        if info is not None and info.calling_user_id is not None and info.calling_user_id != sender.mcptt_id:
+            raise Refusal(403, "Forbidden", "Calling user is not the asserted identity")
+        if request.method == "REGISTER":
+            if (request.headers.get("Expires") or "").strip() == "0":
+                self.registrations.pop(sender.impu, None)
+            else:
+                self.registrations[sender.impu] = sender.mcptt_id
+        if info is None:
+            return None
+        return info.merged(calling_user_id=sender.mcptt_id)
