@@ -22,8 +22,10 @@ from fixtures import verdicts
 from fixtures.conformance import LAB_KEY, RUN_SETTINGS, RunSettings
 from fixtures.profile import Profile
 from mcsec.catalogue import ROOT, Requirement, feature_rel, load_catalogue, requirement_tags, scenario_id
-from reports import junit, results
+from reports import outputs, results
+from reports import waivers as waiver_rules
 from reports.results import ScenarioResult, StepResult
+from reports.waivers import Waiver
 
 SCENARIO_MODULE = ROOT / "steps" / "scenarios.py"
 
@@ -182,7 +184,8 @@ class RunOutcome:
 
 
 def run(profile: Profile, out_dir: Path, *, requirements: set[str] | None = None,
-        keyword: str | None = None, progress: TextIO = sys.stdout) -> RunOutcome:
+        keyword: str | None = None, progress: TextIO = sys.stdout,
+        waivers: list[Waiver] | None = None) -> RunOutcome:
     out_dir.mkdir(parents=True, exist_ok=True)
     catalogue = load_catalogue()
     settings = RunSettings(profile=profile, out_dir=out_dir)
@@ -200,11 +203,11 @@ def run(profile: Profile, out_dir: Path, *, requirements: set[str] | None = None
     document = results.build(catalogue=catalogue, scenarios=recorder.scenarios, sut=profile.describe(),
                              started=started, finished=finished, interrupted=interrupted,
                              suite_errors=recorder.suite_errors)
+    if waivers is not None:
+        waiver_rules.apply(document, waivers)
     results.write(document, out_dir / "results.json")
-    junit.write(document, out_dir / "junit.xml")
-    status = results.exit_status(document["summary"])
-    if recorder.suite_errors and status == results.EXIT_OK:
-        status = results.EXIT_INCONCLUSIVE
+    outputs.write_reports(document, out_dir)
+    status = results.document_exit_status(document)  # fail or stale waiver 1, inconclusive/error/suite error 3
     if interrupted:
         status = 130
     return RunOutcome(document, status, out_dir)

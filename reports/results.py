@@ -54,8 +54,9 @@ def summary(scenarios: list[ScenarioResult]) -> dict[str, int]:
     return counts
 
 
-def exit_status(counts: dict[str, int]) -> int:
-    if counts.get(verdicts.FAIL):
+def exit_status(counts: dict[str, int], stale_waivers: int = 0) -> int:
+    """0 clean, 1 a fail (or a stale waiver), 3 the worst is inconclusive or error. `waived` is clean."""
+    if counts.get(verdicts.FAIL) or stale_waivers:
         return EXIT_FAIL
     if counts.get(verdicts.INCONCLUSIVE) or counts.get(verdicts.ERROR):
         return EXIT_INCONCLUSIVE
@@ -90,6 +91,54 @@ def build(*, catalogue: list[Requirement], scenarios: list[ScenarioResult], sut:
         "requirements": requirement_rows(catalogue, scenarios),
         "scenarios": [s.as_json() for s in scenarios],
     }
+
+
+def refresh(document: dict) -> None:
+    """Recount the summary and the requirement verdicts from the document's scenario entries
+    (after their verdicts changed, e.g. by waivers)."""
+    scenarios = document["scenarios"]
+    counts = {v: 0 for v in verdicts.ALL}
+    for s in scenarios:
+        counts[s["verdict"]] = counts.get(s["verdict"], 0) + 1
+    document["summary"] = counts
+    by_id = {s["id"]: s["verdict"] for s in scenarios}
+    for row in document["requirements"]:
+        row["verdict"] = verdicts.worst(by_id[i] for i in row["scenarios"] if i in by_id) or NOT_TESTED
+
+
+def document_exit_status(document: dict) -> int:
+    """The exit status a results document stands for: its verdicts, stale waivers and suite errors."""
+    stale = sum(w.get("status") == "stale" for w in document.get("waivers", []))
+    status = exit_status(document["summary"], stale)
+    if document["suite"].get("errors") and status == EXIT_OK:
+        status = EXIT_INCONCLUSIVE
+    return status
+
+
+class ResultsError(ValueError):
+    """A results.json that cannot be read or lacks what the reports need."""
+
+
+_REQUIRED = {"suite": dict, "sut": dict, "summary": dict, "requirements": list, "scenarios": list}
+
+
+def load(path: Path) -> dict:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ResultsError(f"{path}: {exc.strerror or exc}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path}: not a JSON document ({exc})") from exc
+    if not isinstance(document, dict):
+        raise ResultsError(f"{path}: expected a JSON object")
+    for key, kind in _REQUIRED.items():
+        if not isinstance(document.get(key), kind):
+            raise ResultsError(f"{path}: '{key}' missing or not a {'list' if kind is list else 'object'}")
+    for i, s in enumerate(document["scenarios"]):
+        missing = [k for k in ("id", "name", "feature", "requirements", "verdict") if k not in s]
+        if missing:
+            raise ResultsError(f"{path}: scenarios[{i}] lacks {', '.join(missing)}")
+    return document
 
 
 def write(document: dict, path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from fixtures.profile import ProfileError, load
 from impl.faults import REGISTRY
 from mcsec.catalogue import ROOT, load_catalogue
+from reports import waivers
 from reports.results import EXIT_USAGE
 
 DEFAULT_OUT = ROOT / "reports" / "out" / "latest"
@@ -17,9 +18,10 @@ DEFAULT_OUT = ROOT / "reports" / "out" / "latest"
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run the conformance scenarios and write the reports",
                        description="Run the conformance scenarios against a SUT profile and write "
-                                   "results.json and junit.xml. Exit status: 0 all applicable scenarios "
-                                   "pass, 1 a scenario fails, 2 usage or profile error, 3 the worst "
-                                   "verdict is inconclusive or error.")
+                                   "results.json, junit.xml, cucumber.json and compliance.html. Exit status: "
+                                   "0 all applicable scenarios pass (or are waived), 1 a scenario fails or a "
+                                   "waiver is stale, 2 usage or profile error, 3 the worst verdict is "
+                                   "inconclusive or error.")
     p.add_argument("--sut", type=Path, metavar="PROFILE.toml",
                    help="SUT profile (default: the bundled reference implementation plays every role)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
@@ -29,6 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "also MCSEC_FAULTS=a,b). `--fault list` lists them.")
     p.add_argument("--requirement", action="append", default=[], metavar="ID",
                    help="run only the scenarios citing this requirement (repeatable)")
+    p.add_argument("--waivers", type=Path, metavar="FILE",
+                   help="TOML file of known deviations ([[waiver]] scenario or requirement, reason, expires): "
+                        "a matching fail becomes waived; an expired waiver, or one whose scenario passes, "
+                        "fails the run (docs/reports.md)")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="pytest -k expression on scenario names")
     p.set_defaults(func=main)
 
@@ -51,12 +57,23 @@ def main(args: argparse.Namespace) -> int:
     if unknown:
         print(f"mcsec run: unknown requirement(s): {', '.join(unknown)}", file=sys.stderr)
         return EXIT_USAGE
+    waiver_list = None
+    if args.waivers is not None:
+        try:
+            waiver_list = waivers.load(args.waivers, known_requirements=known)
+        except waivers.WaiverError as exc:
+            print(f"mcsec run: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     outcome = runner.run(profile, args.out.resolve(), requirements=set(args.requirement) or None,
-                         keyword=args.keyword)
+                         keyword=args.keyword, waivers=waiver_list)
     counts = outcome.document["summary"]
     summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
     print(f"mcsec: {summary or 'no scenarios'} in {outcome.document['suite']['duration_s']:.1f} s; "
           f"reports in {outcome.out_dir}")
+    for w in outcome.document.get("waivers", []):
+        if w["status"] == waivers.STALE:
+            print(f"mcsec: stale waiver for {w.get('scenario') or w.get('requirement')}: {w['note']}",
+                  file=sys.stderr)
     for error in outcome.document["suite"]["errors"]:
         print(f"mcsec: suite error: {error}", file=sys.stderr)
     return outcome.exit_status

@@ -1,0 +1,207 @@
+"""`mcsec kill-matrix`: prove the suite can fail. A fault-free baseline run, then one run per named fault
+of the reference implementation with the scenarios citing the fault's requirements, in parallel
+processes; writes kill_matrix.json and renders it into compliance.html (reports/kill_matrix.py)."""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from impl.faults import REGISTRY
+from mcsec import __version__
+from mcsec.catalogue import ROOT, citations, load_catalogue, scan_scenarios
+from reports import kill_matrix, outputs, results
+
+DEFAULT_OUT = ROOT / "reports" / "out" / "kill-matrix"
+RUN_TIMEOUT_S = 600.0
+STOP_GRACE_S = 10.0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("kill-matrix", help="run the suite against every named fault and write the kill matrix",
+                       description="Run a fault-free baseline, then for each named fault of the reference "
+                                   "implementation the scenarios citing its requirements with the fault on; "
+                                   "write kill_matrix.json and compliance.html. Exit status: 0 every runnable "
+                                   "fault is killed and the baseline passes, 1 a fault survives or the baseline "
+                                   "does not pass, 2 usage error, 3 a run broke (timeout, no results).")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                   help=f"output folder (default: {DEFAULT_OUT.relative_to(ROOT)}); the baseline run's reports go "
+                        "here, each fault's run under faults/<name>/")
+    p.add_argument("--jobs", type=int, default=2, metavar="N", help="runs in parallel (default 2)")
+    p.add_argument("--fault", action="append", default=[], metavar="NAME",
+                   help="only this fault (repeatable; default: every named fault)")
+    p.add_argument("--timeout", type=float, default=RUN_TIMEOUT_S, metavar="SECONDS",
+                   help=f"longest a single run may take (default {RUN_TIMEOUT_S:.0f})")
+    p.set_defaults(func=main)
+
+
+@dataclass
+class RunResult:
+    document: dict | None
+    exit_status: int | None
+    duration_s: float
+    problem: str = ""
+
+
+class Runs:
+    """Starts `mcsec run` subprocesses, each in its own process group, and stops them all if asked."""
+
+    def __init__(self, timeout_s: float):
+        self.timeout_s = timeout_s
+        self._live: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
+
+    def run(self, out_dir: Path, extra: list[str]) -> RunResult:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "results.json").unlink(missing_ok=True)
+        env = {k: v for k, v in os.environ.items() if k != "MCSEC_FAULTS"}
+        command = [sys.executable, "-m", "mcsec.cli", "run", "--out", str(out_dir), *extra]
+        started = time.monotonic()
+        with open(out_dir / "run.log", "wb") as log:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       env=env, cwd=ROOT, start_new_session=True)
+            with self._lock:
+                self._live.add(process)
+            problem = ""
+            try:
+                code = process.wait(timeout=self.timeout_s)
+            except subprocess.TimeoutExpired:
+                self._stop(process)
+                code, problem = None, f"timed out after {self.timeout_s:.0f} s"
+            finally:
+                with self._lock:
+                    self._live.discard(process)
+        duration = time.monotonic() - started
+        try:
+            document = results.load(out_dir / "results.json") if code is not None else None
+        except results.ResultsError as exc:
+            document, problem = None, f"exit status {code}, no results: {exc}"
+        return RunResult(document, code, duration, problem)
+
+    @staticmethod
+    def _stop(process: subprocess.Popen) -> None:
+        for sig, grace in ((signal.SIGTERM, STOP_GRACE_S), (signal.SIGKILL, STOP_GRACE_S)):
+            try:
+                os.killpg(process.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                return
+            try:
+                process.wait(timeout=grace)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+    def stop_all(self) -> None:
+        with self._lock:
+            live = list(self._live)
+        for process in live:
+            self._stop(process)
+
+
+def _progress(n: int, total: int, row: dict) -> str:
+    width = len(str(total))
+    head = f"[{n:>{width}}/{total}] {row['status'].replace('_', ' ').upper():<12} {row['fault']:<32} {row['role']:<7}"
+    if row["status"] == kill_matrix.NOT_RUNNABLE:
+        return f"{head} {row['reason']}"
+    detail = (f"killed by {len(row['killed_by'])} of {len(row['scenarios_run'])} scenarios"
+              if row["status"] == kill_matrix.KILLED else row["reason"])
+    return f"{head} {detail} ({row['duration_s']:.1f} s)"
+
+
+def main(args: argparse.Namespace) -> int:
+    unknown = [f for f in args.fault if f not in REGISTRY]
+    if unknown:
+        print(f"mcsec kill-matrix: unknown fault(s): {', '.join(unknown)}; `mcsec run --fault list` lists them",
+              file=sys.stderr)
+        return results.EXIT_USAGE
+    if args.jobs < 1 or args.timeout <= 0:
+        print("mcsec kill-matrix: --jobs must be at least 1 and --timeout positive", file=sys.stderr)
+        return results.EXIT_USAGE
+    from fixtures.lab import LAB_ROLES  # the roles the lab can start today
+
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / kill_matrix.FILENAME).unlink(missing_ok=True)
+    catalogue = load_catalogue()
+    cited = citations(catalogue, scan_scenarios())
+    faults = [REGISTRY[name] for name in dict.fromkeys(args.fault)] or list(REGISTRY.values())
+    plans = [kill_matrix.plan(f, LAB_ROLES, cited) for f in faults]
+    runnable = [p for p in plans if p.runnable]
+    total = len(plans)
+    print(f"mcsec kill-matrix: baseline and {len(runnable)} of {total} faults "
+          f"({total - len(runnable)} not runnable) with {args.jobs} jobs; output in {out}", flush=True)
+    rows: dict[str, dict] = {}
+    done = 0
+    for p in plans:
+        if not p.runnable:
+            rows[p.fault] = kill_matrix.entry(p)
+            done += 1
+            print(_progress(done, total, rows[p.fault]), flush=True)
+
+    started = _dt.datetime.now(_dt.timezone.utc)
+    wall = time.monotonic()
+    runs = Runs(args.timeout)
+    baseline: RunResult | None = None
+    pool = ThreadPoolExecutor(max_workers=args.jobs)
+    try:
+        futures = {pool.submit(runs.run, out, []): None}
+        for p in runnable:
+            shutil.rmtree(out / "faults" / p.fault, ignore_errors=True)
+            extra = ["--fault", p.fault] + [a for r in p.cited for a in ("--requirement", r)]
+            futures[pool.submit(runs.run, out / "faults" / p.fault, extra)] = p
+        for future in as_completed(futures):
+            p, result = futures[future], future.result()
+            if p is None:
+                baseline = result
+                counts = result.document["summary"] if result.document else {}
+                print(f"{'':>{2 * len(str(total)) + 3}} baseline: "
+                      f"{', '.join(f'{n} {v}' for v, n in counts.items() if n) or result.problem or 'no results'} "
+                      f"({result.duration_s:.1f} s)", flush=True)
+                continue
+            rows[p.fault] = kill_matrix.entry(p, result.document, exit_status=result.exit_status,
+                                              duration_s=result.duration_s, out=f"faults/{p.fault}",
+                                              problem=result.problem)
+            done += 1
+            print(_progress(done, total, rows[p.fault]), flush=True)
+    except KeyboardInterrupt:
+        runs.stop_all()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    finished = _dt.datetime.now(_dt.timezone.utc)
+
+    ordered = [rows[p.fault] for p in plans]
+    base_doc = baseline.document if baseline else None
+    matrix = {
+        "suite": {"name": "mcsec", "version": __version__, "started": started.isoformat(timespec="seconds"),
+                  "finished": finished.isoformat(timespec="seconds"),
+                  "wall_time_s": round(time.monotonic() - wall, 3), "jobs": args.jobs},
+        "baseline": base_doc["summary"] if base_doc else {},
+        "baseline_status": baseline.exit_status if baseline else None,
+        "totals": kill_matrix.totals(ordered),
+        "faults": ordered,
+    }
+    kill_matrix.write(matrix, out / kill_matrix.FILENAME)
+    if base_doc is not None:
+        outputs.write_reports(base_doc, out)
+    status = kill_matrix.exit_status(matrix)
+    t = matrix["totals"]
+    print(f"mcsec kill-matrix: {t['killed']} killed, {t['survived']} survived, {t['error']} broken, "
+          f"{t['not_runnable']} not runnable; {t['scenario_runs']} scenario runs in "
+          f"{matrix['suite']['wall_time_s']:.1f} s; {out / kill_matrix.FILENAME}")
+    for row in ordered:
+        if row["status"] == kill_matrix.SURVIVED:
+            print(f"mcsec kill-matrix: SURVIVED {row['fault']}: {row['reason']}", file=sys.stderr)
+    if not kill_matrix.baseline_passes(matrix):
+        print("mcsec kill-matrix: the baseline run did not pass everything; the matrix proves nothing",
+              file=sys.stderr)
+    return status
