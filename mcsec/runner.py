@@ -153,17 +153,20 @@ class Recorder:
             result.verdict = verdicts.ERROR  # an assertion in set-up or tear-down is the suite's own
         if exc is not None and not result.reason:
             result.reason = str(exc) or type(exc).__name__
-        if result.verdict != verdicts.PASS:
-            result.evidence = self._keep_evidence(result, running.log_offsets)
+        result.evidence = self._keep_evidence(result, running.log_offsets, logs=result.verdict != verdicts.PASS)
         self.scenarios.append(result)
         self._print(result)
 
-    def _keep_evidence(self, result: ScenarioResult, offsets: dict[str, int]) -> list[str]:
+    def _keep_evidence(self, result: ScenarioResult, offsets: dict[str, int], *, logs: bool) -> list[str]:
+        """The scenario's SIP trace always (the report draws its ladder); the role logs when it did not pass."""
         lab = self._config.stash.get(LAB_KEY, None)
-        if lab is None:
+        if lab is None:  # no lab: nothing was started, nothing to keep
             return []
         folder = self.settings.out_dir / "evidence" / _safe_name(result.id)
-        return [p.relative_to(self.settings.out_dir).as_posix() for p in lab.evidence_since(offsets, folder)]
+        files = [lab.write_trace(offsets, folder)]
+        if logs:
+            files += lab.evidence_since(offsets, folder)
+        return [p.relative_to(self.settings.out_dir).as_posix() for p in files if p is not None]
 
     def _print(self, result: ScenarioResult) -> None:
         n = len(self.scenarios)

@@ -30,6 +30,11 @@ class World:
     last_key_id: int | None = None
     reply: CekReply | None = None
     jwks: dict | None = None
+    offsets: dict[str, int] = field(default_factory=dict)          # where role logs and traces stood at start
+    cek_ids: dict[str, list[str]] = field(default_factory=dict)    # user -> Key IDs their MCPTT client holds
+    answer: object | None = None                                   # the last SIP answer (upper tester or test UA)
+    answers: list = field(default_factory=list)
+    ua: object | None = None                                       # the test system's own SIP UA, when used
 
     @property
     def kms(self) -> CekClient:
@@ -60,8 +65,13 @@ def require_ics(claimed: bool, item: str) -> None:
 
 
 @pytest.fixture
-def world(lab: Lab) -> World:
-    return World(lab=lab, profile=lab.profile)
+def world(lab: Lab):
+    w = World(lab=lab, profile=lab.profile, offsets=lab.log_offsets())
+    try:
+        yield w
+    finally:
+        if w.ua is not None:
+            w.ua.stop()
 
 
 _SILENT = pytest.StashKey[dict]()

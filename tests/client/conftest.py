@@ -54,7 +54,7 @@ def profile() -> Profile:
 
 @pytest.fixture(scope="package")
 def lab(profile: Profile, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    with Lab(profile, tmp_path_factory.mktemp("client-lab")) as running:
+    with Lab(profile, tmp_path_factory.mktemp("client-lab"), roles=("idm", "kms")) as running:
         yield running
 
 

@@ -13,7 +13,7 @@ from impl.kms.cekclient import CekClient
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    with Lab(load(), tmp_path_factory.mktemp("lab")) as lab:
+    with Lab(load(), tmp_path_factory.mktemp("lab"), roles=("idm", "kms")) as lab:
         yield lab
 
 

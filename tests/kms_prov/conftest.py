@@ -76,7 +76,7 @@ class Tokens:
 
 @pytest.fixture(scope="package")
 def lab(tmp_path_factory):
-    with Lab(profiles.load(), tmp_path_factory.mktemp("kms-prov-lab")) as running:
+    with Lab(profiles.load(), tmp_path_factory.mktemp("kms-prov-lab"), roles=("idm", "kms")) as running:
         yield running
 
 

@@ -42,6 +42,9 @@ def test_every_runnable_fault_is_killed(tmp_path: Path):
             assert set(row["scenarios_run"]) == wanted, f.name          # only the citing scenarios ran
         else:
             assert row["status"] == "not_runnable" and row["reason"], row
+    killed = {s for row in matrix["faults"] for s in row.get("killed_by", [])}
+    never = [s.id for s in scan_scenarios() if s.id not in killed]
+    assert not never, f"scenarios no fault makes fail (they could pass vacuously): {never}"
     for f in runnable:   # one progress line per fault
         assert sum(f.name in line for line in proc.stdout.splitlines()) == 1, f.name
     page = Page((out / "compliance.html").read_text(encoding="utf-8"))

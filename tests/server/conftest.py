@@ -20,7 +20,7 @@ def profile() -> Profile:
 
 @pytest.fixture(scope="package")
 def lab(profile: Profile, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    with Lab(profile, tmp_path_factory.mktemp("server-lab")) as running:
+    with Lab(profile, tmp_path_factory.mktemp("server-lab"), roles=("idm", "kms")) as running:
         yield running
 
 

@@ -23,7 +23,7 @@ def _alive(pid: int) -> bool:
 def test_lab_stops_every_role_on_exit_even_after_an_exception(tmp_path):
     pids = []
     with pytest.raises(RuntimeError):
-        with Lab(load(), tmp_path) as lab:
+        with Lab(load(), tmp_path, roles=("idm", "kms")) as lab:
             pids = [p._proc.pid for p in lab.roles.values()]
             assert httpclient.request("GET", lab.endpoints.jwks_uri, context=lab.ssl_context).status == 200
             raise RuntimeError("scenario blew up")
@@ -44,7 +44,7 @@ def test_a_role_that_cannot_start_is_reported_with_its_log(tmp_path):
 
 def test_roles_die_with_a_killed_lab_process(tmp_path):
     script = ("import sys,time\nfrom fixtures.lab import Lab\nfrom fixtures.profile import load\n"
-              "lab = Lab(load(), sys.argv[1]); lab.start()\n"
+              "lab = Lab(load(), sys.argv[1], roles=(\"idm\", \"kms\")); lab.start()\n"
               "print(' '.join(str(p._proc.pid) for p in lab.roles.values()), flush=True)\ntime.sleep(60)\n")
     parent = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     try:
