@@ -48,6 +48,8 @@ _ALL: tuple[Fault, ...] = (
     Fault("core_trust_client_identity", "core",
           "relays the P-Asserted-Identity a client supplies instead of asserting the registered IMPU",
           ("R713-EN-REJECT-PARTY",)),
+    Fault("core_drop_malformed", "core", "drops malformed requests silently instead of answering them",
+          ("RSIP-ROBUST",)),
     # --- MCPTT client -----------------------------------------------------------------
     Fault("client_send_clear_body", "client", "sends mcptt-info in clear although protection is required",
           ("R713-POLICY", "R713-CONF-SIP1", "R713-CONF-SIP2", "R713-CONF-CORE")),

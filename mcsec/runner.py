@@ -8,7 +8,6 @@ pass as evidence, and writes results.json and junit.xml at the end.
 from __future__ import annotations
 
 import datetime as _dt
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ import pytest
 from pytest_bdd.scenario import scenario_wrapper_template_registry
 
 from fixtures import verdicts
-from fixtures.conformance import LAB_KEY, RUN_SETTINGS, RunSettings
+from fixtures.conformance import LAB_KEY, RUN_SETTINGS, SCENARIO_ID, RunSettings, evidence_folder
 from fixtures.profile import Profile
 from mcsec.catalogue import ROOT, Requirement, feature_rel, load_catalogue, requirement_tags, scenario_id
 from reports import outputs, results
@@ -38,10 +37,6 @@ class _Running:
     exc: BaseException | None = None
     phase: str = ""
     step_started: float = 0.0
-
-
-def _safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:150]
 
 
 class Recorder:
@@ -75,7 +70,9 @@ class Recorder:
             if deselected:
                 config.hook.pytest_deselected(items=deselected)
             items[:] = keep
-        self.total = len(items)
+
+    def pytest_collection_finish(self, session) -> None:
+        self.total = len(session.items)  # after every selection (-k, --requirement)
         print(f"mcsec: {self.total} scenarios against {self.settings.profile.name}", file=self.progress)
 
     # --- one scenario ---------------------------------------------------------------------
@@ -92,8 +89,9 @@ class Recorder:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item) -> None:
         lab = self._config.stash.get(LAB_KEY, None)
-        self._running[item.nodeid] = _Running(
+        running = self._running[item.nodeid] = _Running(
             self._describe(item), time.monotonic(), lab.log_offsets() if lab is not None else {})
+        item.stash[SCENARIO_ID] = running.result.id
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -162,11 +160,12 @@ class Recorder:
         lab = self._config.stash.get(LAB_KEY, None)
         if lab is None:  # no lab: nothing was started, nothing to keep
             return []
-        folder = self.settings.out_dir / "evidence" / _safe_name(result.id)
-        files = [lab.write_trace(offsets, folder)]
+        folder = evidence_folder(self.settings.out_dir, result.id)
+        lab.write_trace(offsets, folder)
         if logs:
-            files += lab.evidence_since(offsets, folder)
-        return [p.relative_to(self.settings.out_dir).as_posix() for p in files if p is not None]
+            lab.evidence_since(offsets, folder)
+        files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+        return [p.relative_to(self.settings.out_dir).as_posix() for p in files]
 
     def _print(self, result: ScenarioResult) -> None:
         n = len(self.scenarios)

@@ -35,6 +35,11 @@ class World:
     answer: object | None = None                                   # the last SIP answer (upper tester or test UA)
     answers: list = field(default_factory=list)
     ua: object | None = None                                       # the test system's own SIP UA, when used
+    wire: object | None = None                                     # the scenario's WireCapture (@wire scenarios)
+    captured: dict = field(default_factory=dict)                   # reference point -> captured request
+    injected_user: str | None = None
+    injection: object | None = None                                # the last injection and its answer
+    injectors: list = field(default_factory=list)
 
     @property
     def kms(self) -> CekClient:
@@ -65,13 +70,16 @@ def require_ics(claimed: bool, item: str) -> None:
 
 
 @pytest.fixture
-def world(lab: Lab):
-    w = World(lab=lab, profile=lab.profile, offsets=lab.log_offsets())
+def world(lab: Lab, request: pytest.FixtureRequest):
+    from fixtures.conformance import CAPTURE
+    w = World(lab=lab, profile=lab.profile, offsets=lab.log_offsets(), wire=request.node.stash.get(CAPTURE, None))
     try:
         yield w
     finally:
         if w.ua is not None:
             w.ua.stop()
+        for injector in w.injectors:
+            injector.close()
 
 
 _SILENT = pytest.StashKey[dict]()

@@ -123,9 +123,15 @@ def answer_names_caller(world: World, user: str) -> None:
 # --- what the SIP core saw -----------------------------------------------------------------------
 
 def core_messages(world: World) -> list[WireMessage]:
-    """Every message the SIP core received or sent during this scenario, from its own trace."""
+    """Every message the SIP core received or sent during this scenario: from its own record when
+    it keeps one (the reference core), otherwise from the capture of SIP-1 and SIP-2."""
     if "core" not in world.lab.roles:
-        raise Inconclusive("the SIP core's own record is not available (the core is not a lab role)")
+        raise Inconclusive("the SIP core is not a lab role: what it saw is not available")
+    if not world.lab.core_keeps_record:
+        if world.wire is None or world.wire.capture is None:
+            reason = world.wire.unavailable if world.wire is not None else "no capture armed"
+            raise Inconclusive(f"the SIP core keeps no record and nothing was captured: {reason}")
+        return world.wire.capture.checkpoint()
     messages = []
     for line in world.lab.trace_since(world.offsets):
         if line.get("role") != "core":

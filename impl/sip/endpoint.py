@@ -138,6 +138,8 @@ class SipEndpoint:
         self.on_stray_response: Callable[[Response, Flow], None] | None = None
         #: Called with (cancel, invite) after a CANCEL ended a pending INVITE (a proxy relays it).
         self.on_cancel: Callable[[Request, Request], None] | None = None
+        #: Answer malformed requests with the status their error maps to (RFC 3261); False drops them.
+        self.answer_malformed = True
 
     @classmethod
     async def start(cls, *, host: str = "127.0.0.1", udp_port: int | None = 0,
@@ -342,7 +344,7 @@ class SipEndpoint:
                      flow.remote, type(exc).__name__)
 
     def _on_parse_error(self, error: SipParseError, flow: Flow) -> None:
-        response = make_error_response(error)
+        response = make_error_response(error) if self.answer_malformed else None
         first = error.partial.first_line if error.partial is not None else ""
         if response is None:
             self.stats.malformed_dropped += 1

@@ -35,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="TOML file of known deviations ([[waiver]] scenario or requirement, reason, expires): "
                         "a matching fail becomes waived; an expired waiver, or one whose scenario passes, "
                         "fails the run (docs/reports.md)")
+    p.add_argument("--sip-core", choices=("reference", "kamailio"),
+                   help="the SIP core the lab runs (default: the profile's [lab] sip_core, else reference)")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="pytest -k expression on scenario names")
     p.set_defaults(func=main)
 
@@ -48,7 +50,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     faults = list(args.fault) + [f.strip() for f in os.environ.get("MCSEC_FAULTS", "").split(",") if f.strip()]
     try:
-        profile = load(args.sut, extra_faults=faults)
+        profile = load(args.sut, extra_faults=faults, sip_core=args.sip_core)
     except ProfileError as exc:
         print(f"mcsec run: {exc}", file=sys.stderr)
         return EXIT_USAGE
