@@ -50,6 +50,8 @@ _ALL: tuple[Fault, ...] = (
           ("R713-EN-REJECT-PARTY",)),
     Fault("core_drop_malformed", "core", "drops malformed requests silently instead of answering them",
           ("RSIP-ROBUST",)),
+    Fault("core_answer_unanswerable", "core",
+          "answers with a 400 what RFC 3261 drops (no To, no usable Via, not SIP, a response)", ("RSIP-ROBUST",)),
     # --- MCPTT client -----------------------------------------------------------------
     Fault("client_send_clear_body", "client", "sends mcptt-info in clear although protection is required",
           ("R713-POLICY", "R713-CONF-SIP1", "R713-CONF-SIP2", "R713-CONF-CORE")),

@@ -109,6 +109,8 @@ class CoreService:
             sip2 = await bind_face(config.host, config.sip2_port, timers)
             if "core_drop_malformed" in config.faults:
                 sip1.answer_malformed = sip2.answer_malformed = False
+            if "core_answer_unanswerable" in config.faults:
+                sip1.answer_malformed = sip2.answer_malformed = "always"
         except (OSError, CoreStartError) as exc:
             for endpoint in (sip1, sip2):
                 if endpoint is not None:

@@ -120,6 +120,18 @@ class _ServerEntry:
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
 
 
+def _answer_anyway(error: SipParseError) -> bytes:
+    """A 400 for a message RFC 3261 says to drop: what a non-conforming stack would send."""
+    readable = error.partial.headers if error.partial is not None else None
+    lines = ["SIP/2.0 400 Bad Request", "Via: SIP/2.0/UDP invalid;branch=z9hG4bKmalformed"]
+    for name, default in (("From", "<sip:invalid>;tag=x"),
+                          ("To", "<sip:invalid>"), ("Call-ID", "malformed"), ("CSeq", "1 OPTIONS")):
+        value = readable.get(name) if readable is not None else None
+        lines.append(f"{name}: {value or default}")
+    lines.append("Content-Length: 0")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "replace")
+
+
 class SipEndpoint:
     """Transports plus transactions on one host. Create with :meth:`start`, end with :meth:`close`."""
 
@@ -138,8 +150,9 @@ class SipEndpoint:
         self.on_stray_response: Callable[[Response, Flow], None] | None = None
         #: Called with (cancel, invite) after a CANCEL ended a pending INVITE (a proxy relays it).
         self.on_cancel: Callable[[Request, Request], None] | None = None
-        #: Answer malformed requests with the status their error maps to (RFC 3261); False drops them.
-        self.answer_malformed = True
+        #: Answer malformed requests with the status their error maps to (RFC 3261): True. False drops
+        #: them all; "always" also answers what RFC 3261 drops (deliberate deviations for fault tests).
+        self.answer_malformed: bool | str = True
 
     @classmethod
     async def start(cls, *, host: str = "127.0.0.1", udp_port: int | None = 0,
@@ -346,6 +359,9 @@ class SipEndpoint:
     def _on_parse_error(self, error: SipParseError, flow: Flow) -> None:
         response = make_error_response(error) if self.answer_malformed else None
         first = error.partial.first_line if error.partial is not None else ""
+        if response is None and self.answer_malformed == "always":
+            flow.send(_answer_anyway(error))
+            return
         if response is None:
             self.stats.malformed_dropped += 1
             log.info("dropped malformed message from %s/%s: %s (first line %r)", flow.transport,

@@ -41,6 +41,17 @@ def describe(lab: Lab) -> dict:
                                       "jwks": jwks}}
     if "kms" in lab.roles:
         roles["kms"] = {"url": e.kms_url, "kms_uri": p.kms_uri}
+    if e.server is not None and "server" in lab.roles:
+        roles["server"] = {"sip": f"{e.server.host}:{e.server.port}", "uri": p.servers[0].uri,
+                           "transports": ["udp", "tcp"]}
+    if e.core_sip1 is not None and "core" in lab.roles:
+        roles["core"] = {"sip1": f"{e.core_sip1.host}:{e.core_sip1.port}",
+                         "sip2": f"{e.core_sip2.host}:{e.core_sip2.port}",
+                         "domain": p.users[0].impu.split("@", 1)[1], "transports": ["udp", "tcp"]}
+    if e.upper_testers:
+        roles["client"] = {"upper_testers": dict(e.upper_testers),
+                           "sip": {u: f"{a.host}:{a.port}" for u, a in e.clients.items()},
+                           "api": "docs/upper-tester.md (version 1)"}
     return {
         "ready": True,
         "roles": roles,
@@ -48,7 +59,8 @@ def describe(lab: Lab) -> dict:
         "ca_cert_pem": e.ca_path.read_text(),
         "oauth_client": {"client_id": p.oauth_client_id, "redirect_uri": p.oauth_redirect_uri},
         "kms_scope": p.kms_scope,
-        "users": [{"username": u.username, "password": u.password, "mcptt_id": u.mcptt_id} for u in p.users],
+        "users": [{"username": u.username, "password": u.password, "mcptt_id": u.mcptt_id, "impu": u.impu,
+                   "sip_password": u.sip_password} for u in p.users],
         "servers": [{"client_id": s.client_id, "client_secret": s.client_secret, "uri": s.uri} for s in p.servers],
         "run_dir": str(lab.run_dir),
     }
@@ -57,14 +69,19 @@ def describe(lab: Lab) -> dict:
 def _readable(info: dict) -> str:
     lines = ["", "MCSec reference roles are serving:"]
     for name, role in info["roles"].items():
-        lines.append(f"  {name:<4} {role['url']}")
+        where = role.get("url") or role.get("sip") or (f"SIP-1 {role['sip1']}, SIP-2 {role['sip2']}"
+                                                      if "sip1" in role else "")
+        if name == "client":
+            where = ", ".join(f"{u}: {url}" for u, url in role["upper_testers"].items()) + " (upper testers)"
+        lines.append(f"  {name:<6} {where}")
     idm = info["roles"]["idm"]
     lines += [f"  IdM issuer     {idm['issuer']}", f"  IdM discovery  {idm['discovery']}",
               f"  IdM JWKS       {idm['jwks_uri']}", f"  trust this CA  {info['ca_cert_path']}",
               f"  KMS scope      {info['kms_scope']}",
               f"  OAuth client   {info['oauth_client']['client_id']} (redirect {info['oauth_client']['redirect_uri']})"]
     for u in info["users"]:
-        lines.append(f"  user           {u['username']} / {u['password']}  ({u['mcptt_id']})")
+        lines.append(f"  user           {u['username']} / {u['password']}  ({u['mcptt_id']}, {u['impu']}, "
+                     f"SIP password {u['sip_password']})")
     for s in info["servers"]:
         lines.append(f"  server         {s['client_id']} / {s['client_secret']}  ({s['uri']})")
     lines.append(f"  logs           {info['run_dir']} (removed on stop unless --run-dir was given)")

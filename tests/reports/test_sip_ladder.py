@@ -120,8 +120,8 @@ def test_the_report_draws_the_ladder_of_a_scenario_with_a_trace(synthetic_run: P
     assert any(h.endswith("7.13_a_fails/sip-trace.jsonl") for h in page.hrefs())
 
 
-def test_the_evidence_folder_rule_is_the_runners():
-    from mcsec.runner import _safe_name
+def test_the_evidence_folder_rule_is_the_runners(tmp_path):
+    from fixtures.conformance import evidence_folder
 
     for sid in ("7.13/a::b[with spaces, commas]", "x" * 400, "7.14/ü::ß"):
-        assert folder_name(sid) == _safe_name(sid)
+        assert folder_name(sid) == evidence_folder(tmp_path, sid).name

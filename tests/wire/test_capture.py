@@ -155,7 +155,7 @@ def test_unprivileged_capture_is_unavailable_with_the_reason(tmp_path: Path) -> 
         "except CaptureUnavailable as exc:\n"
         "    print(json.dumps({'unavailable': str(exc)}))\n"
     )
-    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+    result = subprocess.run(["setpriv", "--bounding-set=-net_raw,-net_admin,-sys_admin", "--inh-caps=-all",
                              sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30,
                             env={**os.environ, "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr[-2000:]

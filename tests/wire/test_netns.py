@@ -83,7 +83,7 @@ def test_unprivileged_topology_is_unavailable(tmp_path: Path) -> None:
     script = ("from fixtures.netns import topology, TopologyUnavailable\n"
               "try:\n    topology().__enter__(); print('created')\n"
               "except TopologyUnavailable as exc:\n    print('unavailable:', exc)\n")
-    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+    result = subprocess.run(["setpriv", "--bounding-set=-net_raw,-net_admin,-sys_admin", "--inh-caps=-all",
                              sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30,
                             env={**os.environ, "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)})
     assert result.stdout.startswith("unavailable:"), (result.stdout, result.stderr[-1000:])
