@@ -1,14 +1,16 @@
 """Protected MESSAGE transactions per second against the same with protection off, in one run.
 
 Starts a lab (reference IdM and KMS) and two reference MCPTT servers, one requiring protection and
-one not, then sends MESSAGE transactions with an mcptt-info body from a SIP peer that plays the SIP
-core (it inserts P-Asserted-Identity). Protected: the sender seals each body under a CEK from the
-KMS, the server opens it, checks the replay stamp, and answers with a sealed echo that the sender
-opens. Clear: the same exchange with clear mcptt-info. Prints the median rate of each over several
-rounds and their ratio.
+one not, each behind its own reference SIP core; the sender registers at each core with digest
+and sends MESSAGE transactions with an mcptt-info body through it (the core asserts the identity
+and relays both ways). Protected: the sender seals each body under a CEK from the KMS, the server
+opens it, checks the replay stamp, and answers with a sealed echo that the sender opens. Clear: the
+same exchange with clear mcptt-info. Prints the median rate of each over several rounds, measured
+interleaved in one run, and their ratio. `--direct` skips the cores (the sender then plays the core
+and inserts P-Asserted-Identity itself).
 
     .venv/bin/python benchmarks/bench_sip_protection.py [--messages 300] [--rounds 5]
-        [--transport udp|tcp] [--concurrency 8]
+        [--transport udp|tcp] [--concurrency 8] [--direct]
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from impl.idm.login import discover, login_with_pkce  # noqa: E402
 from impl.kms.cekclient import CekClient  # noqa: E402
 from impl.mcptt import McpttInfo, SealingKey, SipBinding, build_body, open_info, read_body, read_clear  # noqa: E402
 from impl.sip import SipEndpoint, make_request  # noqa: E402
+from impl.sip.digest import Challenge, authorization  # noqa: E402
 
 SERVER_URI = "sip:mcptt-as@example.org"
 
@@ -49,10 +52,40 @@ def server_config(lab: Lab, profile, *, protection_required: bool) -> dict:
     }
 
 
+def core_config(server: RoleProcess, profile, transport: str, trace: Path) -> dict:
+    sip = server.info["sip"]
+    return {
+        "host": "127.0.0.1", "sip1_port": 0, "sip2_port": 0, "domain": profile.users[0].impu.split("@", 1)[1],
+        "as": {"host": sip["host"], "port": sip["port"], "transport": transport, "uri": SERVER_URI},
+        "users": [{"impu": u.impu, "username": u.username, "password": u.sip_password} for u in profile.users],
+        "trace_path": str(trace), "faults": [], "log_level": "WARNING",
+    }
+
+
+async def register(endpoint: SipEndpoint, destination, transport: str, user) -> None:
+    """REGISTER at the SIP core with digest, so it relays this endpoint's requests."""
+    domain = user.impu.split("@", 1)[1]
+    host, port = endpoint.address(transport)
+    answer = None
+    for cseq in (1, 2):
+        request = make_request("REGISTER", f"sip:{domain}", from_=f"<{user.impu}>", to=f"<{user.impu}>",
+                               call_id=f"bench-{port}", cseq=cseq, contact=f"<sip:bench@{host}:{port}>",
+                               headers=[("Expires", "600")])
+        if answer is not None:
+            challenge = Challenge.parse(answer.headers.get("WWW-Authenticate") or "")
+            request.headers.add("Authorization", authorization(challenge, username=user.username,
+                                                               password=user.sip_password, method="REGISTER",
+                                                               uri=f"sip:{domain}"))
+        answer = await endpoint.send_request(request, destination, transport=transport, timeout=10)
+        if answer.status == 200:
+            return
+    raise RuntimeError(f"the SIP core answered REGISTER with {answer.status} {answer.reason}")
+
+
 async def one(endpoint: SipEndpoint, destination, transport: str, impu: str, info: McpttInfo,
-              key: SealingKey | None, guard: smime.ReplayGuard | None) -> None:
-    request = make_request("MESSAGE", SERVER_URI, from_=f"<{impu}>", to=f"<{SERVER_URI}>",
-                           headers=[("P-Asserted-Identity", f"<{impu}>")])
+              key: SealingKey | None, guard: smime.ReplayGuard | None, via_core: bool) -> None:
+    headers = [] if via_core else [("P-Asserted-Identity", f"<{impu}>")]
+    request = make_request("MESSAGE", SERVER_URI, from_=f"<{impu}>", to=f"<{SERVER_URI}>", headers=headers)
     body = build_body(info, key=key, binding=SipBinding.of_request(request))
     assert body is not None
     body.apply(request)
@@ -67,17 +100,19 @@ async def one(endpoint: SipEndpoint, destination, transport: str, impu: str, inf
         open_info(part, key_lookup=lambda _k: key.cek, guard=guard, binding=SipBinding.of_response(response))
 
 
-async def rate(destination, transport: str, count: int, concurrency: int, impu: str, info: McpttInfo,
-               key: SealingKey | None) -> float:
+async def rate(destination, transport: str, count: int, concurrency: int, user, info: McpttInfo,
+               key: SealingKey | None, via_core: bool) -> float:
     endpoint = await SipEndpoint.start()
     guard = smime.ReplayGuard() if key is not None else None
     try:
-        await one(endpoint, destination, transport, impu, info, key, guard)  # warm-up (CEK fetch, TCP)
+        if via_core:
+            await register(endpoint, destination, transport, user)
+        await one(endpoint, destination, transport, user.impu, info, key, guard, via_core)  # warm-up
         queue = iter(range(count))
 
         async def worker() -> None:
             for _ in queue:
-                await one(endpoint, destination, transport, impu, info, key, guard)
+                await one(endpoint, destination, transport, user.impu, info, key, guard, via_core)
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -92,12 +127,13 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--transport", choices=("udp", "tcp"), default="udp")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--direct", action="store_true", help="send to the servers without the SIP cores")
     args = parser.parse_args()
     profile = load()
     alice = profile.user("alice")
     info = McpttInfo(calling_user_id=alice.mcptt_id, called_party_id=profile.user("bob").mcptt_id,
                      request_uri=SERVER_URI)
-    with tempfile.TemporaryDirectory(prefix="mcsec-bench-") as tmp, Lab(profile, Path(tmp) / "lab") as lab:
+    with tempfile.TemporaryDirectory(prefix="mcsec-bench-") as tmp, Lab(profile, Path(tmp) / "lab", roles=("idm", "kms")) as lab:
         assert lab.endpoints is not None
         discovery = discover(lab.endpoints.idm_url, lab.ssl_context)
         token = login_with_pkce(discovery, profile.oauth_client_id, profile.oauth_redirect_uri, alice.username,
@@ -106,25 +142,33 @@ def main() -> int:
                                                                                          SERVER_URI)
         assert reply.cek is not None
         key = SealingKey(reply.cek.key_id, reply.cek.key)
-        servers = {}
+        servers, cores, targets = {}, {}, {}
         try:
             for name, required in (("protected", True), ("clear", False)):
                 servers[name] = RoleProcess(f"server-{name}", "impl.server",
                                             server_config(lab, profile, protection_required=required),
                                             Path(tmp) / name)
                 servers[name].start()
+                sip = servers[name].info["sip"]
+                targets[name] = (sip["host"], sip["port"])
+                if not args.direct:
+                    cores[name] = RoleProcess(f"core-{name}", "impl.core",
+                                              core_config(servers[name], profile, args.transport,
+                                                          Path(tmp) / name / "core-trace.jsonl"), Path(tmp) / name)
+                    sip1 = cores[name].start()["sip1"]
+                    targets[name] = (sip1["host"], sip1["port"])
             rates: dict[str, list[float]] = {"protected": [], "clear": []}
             for _ in range(args.rounds):
                 for name in ("protected", "clear"):  # interleaved, so drift hits both alike
-                    sip = servers[name].info["sip"]
                     rates[name].append(asyncio.run(rate(
-                        (sip["host"], sip["port"]), args.transport, args.messages, args.concurrency,
-                        alice.impu, info, key if name == "protected" else None)))
+                        targets[name], args.transport, args.messages, args.concurrency,
+                        alice, info, key if name == "protected" else None, not args.direct)))
         finally:
-            for process in servers.values():
+            for process in [*cores.values(), *servers.values()]:
                 process.stop()
     protected, clear = statistics.median(rates["protected"]), statistics.median(rates["clear"])
-    print(f"MESSAGE transactions, {args.transport}, {args.messages} per round x {args.rounds} rounds, "
+    path = "client -> MCPTT server (no SIP core)" if args.direct else "client -> reference SIP core -> MCPTT server"
+    print(f"MESSAGE transactions, {path}, {args.transport}, {args.messages} per round x {args.rounds} rounds, "
           f"concurrency {args.concurrency}")
     print(f"  protected (S/MIME, CEK from KMS): median {protected:8.1f} /s   rounds {[round(r) for r in rates['protected']]}")
     print(f"  clear (protection off):           median {clear:8.1f} /s   rounds {[round(r) for r in rates['clear']]}")
