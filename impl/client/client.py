@@ -5,6 +5,7 @@ import ssl
 from pathlib import Path
 
 from impl.client import config as client_config
+from impl.client.ibc import ClientIbc
 from impl.client.session import ClientSession
 from impl.client.ua import McpttUa
 from impl.client.upper_tester import UpperTester
@@ -43,7 +44,7 @@ def build(raw: dict):
     except (RuntimeStartError, OSError) as exc:
         raise ConfigError(f"client configuration: {exc}") from None
     router = Router()
-    UpperTester(config, session, ua, runtime).routes(router)
+    UpperTester(config, session, ua, runtime, ClientIbc(config, kms_ctx)).routes(router)
     try:
         https = HttpsServer(router, host="127.0.0.1", port=config.ut_port, cert=Path(config.ut_cert),
                             key=Path(config.ut_key), name="mcsec-client-ut")

@@ -10,7 +10,11 @@
               "impu": "sip:alice@ims.example.org", "sip_password": "..."},
      "server_uri": "sip:mcptt-as@example.org", "protection_required": true,
      "timers_scale": 1.0, "sip_timeout_s": 10, "trace_path": "client-trace.jsonl", "faults": [],
-     "log_level": "INFO"}
+     "log_level": "INFO",
+     "ibc": {"user_id_format": "hex", "server_identity": "sip:mcptt-as@example.org"}}
+
+``ibc`` (optional, clause 7.14): how the KMS writes UserID (hex, base64, auto; default hex) and the
+MCPTT server's IBC identity a CSK is encrypted to (default: ``server_uri``).
 """
 from __future__ import annotations
 
@@ -55,6 +59,12 @@ class CoreConfig:
 
 
 @dataclass(frozen=True)
+class IbcConfig:
+    user_id_format: str = "hex"
+    server_identity: str | None = None
+
+
+@dataclass(frozen=True)
 class ClientConfig:
     host: str
     sip_port: int
@@ -73,6 +83,12 @@ class ClientConfig:
     sip_timeout_s: float = 10.0
     trace_path: str | None = None
     faults: Faults = field(default_factory=Faults)
+    ibc: IbcConfig = field(default_factory=IbcConfig)
+
+    @property
+    def server_identity(self) -> str:
+        """The MCPTT server's IBC identity (the responder of a CSK upload)."""
+        return self.ibc.server_identity or self.server_uri
 
 
 def _str(table: dict, key: str, where: str) -> str:
@@ -101,6 +117,22 @@ def _positive(table: dict, key: str, default: float) -> float:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
         raise ConfigError(f"client configuration: {key!r} must be a positive number")
     return float(value)
+
+
+def _ibc(value: object) -> IbcConfig:
+    table = {} if value is None else value
+    if not isinstance(table, dict):
+        raise ConfigError("client configuration: 'ibc' must be an object")
+    unknown = sorted(set(table) - {"user_id_format", "server_identity"})
+    if unknown:
+        raise ConfigError(f"client configuration: 'ibc.{unknown[0]}' is not a known item")
+    fmt = table.get("user_id_format", "hex")
+    if fmt not in ("hex", "base64", "auto"):
+        raise ConfigError("client configuration: 'ibc.user_id_format' must be hex, base64 or auto")
+    identity = table.get("server_identity")
+    if identity is not None and (not isinstance(identity, str) or not identity):
+        raise ConfigError("client configuration: 'ibc.server_identity' must be a non-empty string")
+    return IbcConfig(fmt, identity)
 
 
 def load(config: dict) -> ClientConfig:
@@ -138,5 +170,5 @@ def load(config: dict) -> ClientConfig:
                         _str(user, "sip_password", "user")),
         server_uri=_str(config, "server_uri", where), protection_required=protection,
         timers_scale=_positive(config, "timers_scale", 1.0), sip_timeout_s=_positive(config, "sip_timeout_s", 10.0),
-        trace_path=trace, faults=faults,
+        trace_path=trace, faults=faults, ibc=_ibc(config.get("ibc")),
     )

@@ -1,5 +1,6 @@
-"""The MCPTT client's key management state: login at the IdM (code grant with PKCE) and the CEKs it
-holds from the KMS (clause 7.13), one of them active. Blocking calls; thread-safe. Keys, tokens and
+"""The MCPTT client's key management state: login at the IdM (code grant with PKCE) and the keys it
+holds, one of them active: CEKs from the KMS (clause 7.13) and CSKs the MCPTT server accepted
+(clause 7.14, see ``impl.client.ibc``). Blocking calls; thread-safe. Keys, tokens and
 passwords never reach a log or an answer (a Key ID is an identifier, not a key).
 """
 from __future__ import annotations
@@ -62,6 +63,19 @@ class ClientSession:
             self._token = tokens.access_token
         log.info("logged in as %s (token expires in %d s)", user.username, tokens.expires_in)
         return {"logged_in": True, "scope": tokens.scope, "expires_in": tokens.expires_in}
+
+    @property
+    def token(self) -> str | None:
+        """The KMS access token (for the IBC provisioning requests); never logged."""
+        return self._token
+
+    def hold(self, key) -> None:
+        """Hold a key the client established itself (a CSK the MCPTT server accepted); it becomes the
+        active one and is used exactly like a CEK from the KMS."""
+        with self._lock:
+            self._ceks[key.key_id] = key
+            self._active = key.key_id
+        log.info("holding CSK %s", format_key_id(key.key_id))
 
     # --- KMS ----------------------------------------------------------------------------------
     def issue_cek(self) -> KmsCek:

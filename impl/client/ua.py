@@ -25,6 +25,7 @@ from impl.mcptt.body import (
 )
 from impl.mcptt.errors import BodyError, MalformedInfo, ReplayedBody, UndecipherableBody, UnsupportedBody
 from impl.mcptt.info import McpttInfo
+from impl.mcptt.mikey_body import build_mikey_body
 from impl.sip import (
     Request,
     Response,
@@ -136,9 +137,9 @@ class McpttUa:
             body.apply(request)
 
     # --- operations -----------------------------------------------------------------------------
-    async def register(self, *, expires: int, key: SealingKey | None) -> Outcome:
+    async def register(self, *, expires: int, key: SealingKey | None, with_info: bool = True) -> Outcome:
         user = self.config.user
-        info = McpttInfo(calling_user_id=user.mcptt_id)
+        info = McpttInfo(calling_user_id=user.mcptt_id) if with_info else None
         call_id = new_call_id()
         request = self._new_request("REGISTER", f"sip:{user.domain}", user.impu, call_id=call_id,
                                     cseq=self._next_cseq(), headers=[("Expires", str(expires))])
@@ -164,6 +165,14 @@ class McpttUa:
             self.session.registered = expires > 0
         log.info("REGISTER -> %d", response.status)
         return Outcome(request, response, key, self.read_response(response))
+
+    async def upload_csk(self, *, to: str, i_message: bytes) -> Response:
+        """A MESSAGE to the MCPTT server carrying the I_MESSAGE (clause 7.14 CSK upload)."""
+        request = self._new_request("MESSAGE", to, to, call_id=new_call_id(), cseq=self._next_cseq())
+        build_mikey_body(i_message).apply(request)
+        response = await self._send(request)
+        log.info("MESSAGE (CSK upload) -> %d", response.status)
+        return response
 
     async def message(self, *, to: str, info: McpttInfo, key: SealingKey | None) -> Outcome:
         request = self._new_request("MESSAGE", to, to, call_id=new_call_id(), cseq=self._next_cseq())

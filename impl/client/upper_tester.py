@@ -12,6 +12,7 @@ from typing import Any
 
 from impl.client.config import ClientConfig
 from impl.client.errors import UtError, bad_request
+from impl.client.ibc import ClientIbc
 from impl.client.session import ClientSession
 from impl.client.ua import McpttUa, Outcome
 from impl.httpserver import HttpError, Request, Response, Router
@@ -68,11 +69,13 @@ def _info(data: dict) -> McpttInfo:
 
 
 class UpperTester:
-    def __init__(self, config: ClientConfig, session: ClientSession, ua: McpttUa, runtime: SipRuntime) -> None:
+    def __init__(self, config: ClientConfig, session: ClientSession, ua: McpttUa, runtime: SipRuntime,
+                 ibc: ClientIbc | None = None) -> None:
         self.config = config
         self.session = session
         self.ua = ua
         self.runtime = runtime
+        self.ibc = ibc
 
     def routes(self, router: Router) -> None:
         router.add("GET", f"{PREFIX}/info", self._wrap(self.info))
@@ -82,7 +85,10 @@ class UpperTester:
         router.add("POST", f"{PREFIX}/message", self._wrap(self.message))
         router.add("POST", f"{PREFIX}/invite", self._wrap(self.invite))
         router.add("POST", f"{PREFIX}/publish", self._wrap(self.publish))
-        known = {f"{PREFIX}/{name}" for name in ("info", "login", "cek", "register", "message", "invite", "publish")}
+        router.add("POST", f"{PREFIX}/ibc/provision", self._wrap(self.ibc_provision))
+        router.add("POST", f"{PREFIX}/csk", self._wrap(self.csk))
+        known = {f"{PREFIX}/{name}" for name in ("info", "login", "cek", "register", "message", "invite", "publish",
+                                                  "ibc/provision", "csk")}
 
         def unknown(request: Request) -> dict:
             if request.path in known:
@@ -124,6 +130,7 @@ class UpperTester:
                 "cek_key_ids": self.session.key_ids(),
                 "active_key_id": self.session.active_key_id(),
                 "registered": self.session.registered,
+                "ibc_provisioned": self.ibc is not None and self.ibc.provisioned is not None,
             },
         }
 
@@ -139,10 +146,40 @@ class UpperTester:
                 "cek_key_ids": self.session.key_ids()}
 
     def register(self, request: Request) -> dict:
-        data = _body(request, {"expires", "key_id"})
+        data = _body(request, {"expires", "key_id", "with_info"})
         expires = _int(data, "expires", 600, 0, 86400)
-        key = self.session.sealing_key(_key_id(data))
-        return self._sip(self.ua.register(expires=expires, key=key))
+        with_info = data.get("with_info", True)
+        if not isinstance(with_info, bool):
+            raise bad_request("with_info must be true or false")
+        key = self.session.sealing_key(_key_id(data)) if with_info else None
+        return self._sip(self.ua.register(expires=expires, key=key, with_info=with_info))
+
+    # --- clause 7.14 ------------------------------------------------------------------------------
+    def _ibc(self) -> ClientIbc:
+        if self.ibc is None:
+            raise UtError(404, "not_found", "this client has no IBC key management")
+        return self.ibc
+
+    def ibc_provision(self, request: Request) -> dict:
+        _body(request, set())
+        return self._ibc().provision(self.session.token).describe()
+
+    def csk(self, request: Request) -> dict:
+        data = _body(request, {"to"})
+        to = _string(data, "to", self.config.server_uri)
+        built, csk = self._ibc().new_csk()
+        try:
+            response = self.runtime.run(self.ua.upload_csk(to=to, i_message=built.data),
+                                        self.config.sip_timeout_s + 5)
+        except TimeoutError:
+            raise UtError(504, "sip_timeout", "the SIP exchange did not end in time") from None
+        accepted = response.status == 200
+        if accepted:
+            self.session.hold(csk)
+        return {"key_id": f"{csk.key_id:08X}", "accepted": accepted, "status": response.status,
+                "reason": response.reason, "warning": response.headers.get("Warning"),
+                "call_id": response.call_id, "active_key_id": self.session.active_key_id(),
+                "cek_key_ids": self.session.key_ids()}
 
     def message(self, request: Request) -> dict:
         data = _body(request, {"to", "mcptt_info", "key_id"})

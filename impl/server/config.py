@@ -6,7 +6,10 @@
      "kms": {"url": "https://127.0.0.1:8444", "kms_uri": "kms.example.org", "ca": "ca.pem"},
      "users": [{"impu": "sip:alice@ims.example.org", "mcptt_id": "sip:alice@example.org"}],
      "protection_required": true, "replay": {"window_s": 60, "require_stamp": true},
-     "timers_scale": 1.0, "trace_path": "server-trace.jsonl", "faults": [], "log_level": "INFO"}
+     "timers_scale": 1.0, "trace_path": "server-trace.jsonl", "faults": [], "log_level": "INFO",
+     "ibc": {...}}
+
+``ibc`` (optional) configures the clause 7.14 CSK upload: see impl/server/ibc_config.py.
 """
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from datetime import timedelta
 
 from impl.faults import Faults
 from impl.rolemain import ConfigError
+from impl.server import ibc_config
+from impl.server.ibc_config import IbcSettings
 from impl.sip import SipError, SipUri, parse_uri
 from impl.smime import ReplayPolicy
 
@@ -47,6 +52,12 @@ class ServerConfig:
     timers_scale: float = 1.0
     trace_path: str | None = None
     faults: Faults = field(default_factory=Faults)
+    ibc: IbcSettings = field(default_factory=IbcSettings)
+
+    @property
+    def ibc_identity(self) -> str:
+        """The server's IBC identity: the URI its MIKEY-SAKKE key sets are issued for."""
+        return self.ibc.identity or self.uri
 
     @property
     def warn_agent(self) -> str:
@@ -117,5 +128,5 @@ def load(config: dict) -> ServerConfig:
         kms=KmsEndpoint(_str(kms, "url", "kms"), _str(kms, "kms_uri", "kms"), _str(kms, "ca", "kms")),
         users=users, protection_required=protection,
         replay=ReplayPolicy(window=timedelta(seconds=window), require_stamp=require_stamp),
-        timers_scale=float(scale), trace_path=trace, faults=faults,
+        timers_scale=float(scale), trace_path=trace, faults=faults, ibc=ibc_config.parse(config.get("ibc")),
     )

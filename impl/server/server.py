@@ -1,6 +1,7 @@
 """Assembly of the reference MCPTT server process (see impl/rolemain.py for the convention)."""
 from __future__ import annotations
 
+import logging
 import ssl
 
 from impl.kms.cekclient import CekClient
@@ -8,9 +9,31 @@ from impl.mcptt.runtime import RuntimeStartError, SipRuntime
 from impl.mcptt.trace import SipTrace
 from impl.rolemain import ConfigError
 from impl.server import config as server_config
-from impl.server.keystore import KeyStore, ServerToken
+from impl.server.csk_upload import CskReceiver
+from impl.server.csk_store import CskStore
+from impl.server.ibc_keys import KeyRing, StaticKeyRing, kms_key_ring
+from impl.server.keystore import KeyServiceUnavailable, KeyStore, ServerToken
 from impl.server.uas import McpttUas
 from impl.sip import TimerConfig
+
+
+log = logging.getLogger("mcsec.server")
+
+
+def _key_ring(config: server_config.ServerConfig, token: ServerToken, kms_ctx: ssl.SSLContext) -> KeyRing:
+    """The server's MIKEY-SAKKE key material: from the configuration, else from the KMS (fetched now
+    when the KMS answers, else on first use)."""
+    ibc = config.ibc
+    if ibc.key_material is not None:
+        return StaticKeyRing(ibc.key_material)
+    ring = kms_key_ring(identity=config.ibc_identity, kms_url=config.kms.url, kms_uri=config.kms.kms_uri,
+                        context=kms_ctx, token=token, user_id_format=ibc.user_id_format,
+                        slack_s=max(ibc.freshness_window_s, ibc.max_future_s or 0.0))
+    try:
+        ring.prime()
+    except KeyServiceUnavailable as exc:
+        log.warning("no MIKEY-SAKKE key material yet (%s); asking again on first use", exc)
+    return ring
 
 
 class McpttServer:
@@ -36,7 +59,9 @@ def build(raw: dict):
     token = ServerToken(config.idm.url, config.client_id, config.client_secret, idm_ctx)
     keys = KeyStore(server_uri=config.uri, kms=CekClient(config.kms.url, config.kms.kms_uri, kms_ctx),
                     token=token, faults=config.faults)
-    uas = McpttUas(config, keys)
+    csk = CskReceiver(keys=_key_ring(config, token, kms_ctx), settings=config.ibc, faults=config.faults,
+                      store=CskStore())
+    uas = McpttUas(config, keys, csk)
     trace = SipTrace(config.trace_path, role="server", ref="SIP-2") if config.trace_path else None
     runtime = SipRuntime(host=config.host, port=config.port, timers=TimerConfig().scaled(config.timers_scale),
                          trace=trace, setup=uas.install)
@@ -45,5 +70,5 @@ def build(raw: dict):
     except (RuntimeStartError, OSError) as exc:
         raise ConfigError(f"server configuration: {exc}") from None
     info = {"sip": {"host": config.host, "port": runtime.port}, "uri": config.uri,
-            "faults": config.faults.names()}
+            "ibc_identity": config.ibc_identity, "faults": config.faults.names()}
     return [McpttServer(runtime)], info

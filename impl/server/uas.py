@@ -6,7 +6,10 @@ names (any key or decryption failure: 493, always the same answer), its replay s
 (replayed or moved: 403), and its calling user checked against the sender's MCPTT ID. A clear
 mcptt-info is refused with 403 and a Warning when protection is required. The 200 echoes the
 mcptt-info the server understood, protected with the same CEK and stamped for the response.
-docs/sip-protection.md lists every answer.
+
+Clause 7.14: a MESSAGE whose body is ``application/mikey`` uploads a CSK in a MIKEY-SAKKE I_MESSAGE
+(:mod:`impl.server.csk_upload`); a body whose Key ID carries the CSK purpose tag is opened with the
+CSK bound to its sender, never fetched from the KMS. docs/sip-protection.md lists every answer.
 """
 from __future__ import annotations
 
@@ -31,7 +34,10 @@ from impl.mcptt.body import (
 )
 from impl.mcptt.errors import BodyError, ProtectionRequired, UndecipherableBody, UnsupportedBody, warning_header
 from impl.mcptt.info import McpttInfo
+from impl.mcptt.mikey_body import MIKEY_TYPE, is_mikey_body, read_mikey_body
 from impl.server.config import ServerConfig
+from impl.server.csk_store import BoundCsk, CskStore
+from impl.server.csk_upload import CskReceiver, UploadRefused, Uploader
 from impl.server.keystore import KeyServiceUnavailable, KeyStore
 from impl.sip import InvalidHeaderValue, Request, RequestContext, Response, SipEndpoint, SipError, SipUri, parse_uri
 from impl.sip.header_values import parse_name_address
@@ -40,6 +46,7 @@ from impl.smime import ReplayGuard
 log = logging.getLogger("mcsec.server")
 
 METHODS = ("REGISTER", "MESSAGE", "PUBLISH", "INVITE")
+CSK_PURPOSE_TAG = 2  # the 4 most significant bits of a CSK-ID (TS 33.180)
 
 
 class Refusal(Exception):
@@ -72,9 +79,11 @@ def identity_key(uri_text: str) -> str | None:
 class McpttUas:
     """The request handlers of the MCPTT server; install with :meth:`install`."""
 
-    def __init__(self, config: ServerConfig, keys: KeyStore) -> None:
+    def __init__(self, config: ServerConfig, keys: KeyStore, csk: CskReceiver | None = None) -> None:
         self.config = config
         self.keys = keys
+        self.csk = csk
+        self.csks: CskStore = csk.store if csk is not None else CskStore()
         self.faults: Faults = config.faults
         self.guard = ReplayGuard(config.replay)
         self.registrations: dict[str, str] = {}  # IMPU -> MCPTT ID
@@ -89,6 +98,10 @@ class McpttUas:
             endpoint.on_request(method, self.handle)
         endpoint.on_request("ACK", lambda request, ctx: None)
         endpoint.on_request("BYE", lambda request, ctx: ctx.response(200))
+        if "server_drop_malformed" in self.faults:
+            endpoint.answer_malformed = False
+        elif "server_answer_unanswerable" in self.faults:
+            endpoint.answer_malformed = "always"
 
     # --- the pipeline ---------------------------------------------------------------------------
     async def handle(self, request: Request, ctx: RequestContext) -> Response:
@@ -101,8 +114,10 @@ class McpttUas:
                 response = ctx.response(200)
             else:
                 response = ctx.response(UndecipherableBody.sip_status, UndecipherableBody.sip_reason)
+        except UploadRefused as exc:
+            response = self._refusal(ctx, exc.status, exc.reason, exc.warning)
         except UnsupportedBody as exc:
-            accept = ", ".join(accepted_types(clear_info=self._clear_allowed))
+            accept = ", ".join(accepted_types(clear_info=self._clear_allowed) + [MIKEY_TYPE])
             response = self._refusal(ctx, exc.sip_status, exc.sip_reason, None, [("Accept", accept)])
         except BodyError as exc:
             response = self._refusal(ctx, exc.sip_status, exc.sip_reason, exc.warning)
@@ -126,6 +141,8 @@ class McpttUas:
 
     async def _handle(self, request: Request, ctx: RequestContext) -> Response:
         sender = self._sender(request)
+        if request.method == "MESSAGE" and is_mikey_body(request):
+            return await self._upload(request, ctx, sender)
         binding = SipBinding.of_request(request)
         received = read_body(request, honour_handling="server_ignore_handling_required" not in self.faults)
         opened, cek = await self._open(received.info_part, sender, binding)
@@ -134,7 +151,8 @@ class McpttUas:
         if request.method == "INVITE" and received.sdp is not None:
             answer_sdp = sdp.answer(ctx.flow.local[0])
         key = None
-        if cek is not None and "server_answer_clear" not in self.faults:
+        clear_answer = "server_csk_answer_clear" if isinstance(cek, BoundCsk) else "server_answer_clear"
+        if cek is not None and clear_answer not in self.faults:
             key = SealingKey(cek.key_id, cek.key)
         body = build_body(understood, key=key, binding=binding.for_status(200), sdp=answer_sdp)
         extra: list[tuple[str, str]] = []
@@ -165,8 +183,26 @@ class McpttUas:
                 return Sender(impu, mcptt_id)
         raise Refusal(403, "Forbidden", "Unknown asserted identity")
 
+    async def _upload(self, request: Request, ctx: RequestContext, sender: Sender) -> Response:
+        """A CSK upload: 200 when the I_MESSAGE is accepted (the CSK is then bound to the sender)."""
+        if self.csk is None:
+            raise UnsupportedBody("CSK upload is not configured", media_type=MIKEY_TYPE)
+        data = read_mikey_body(request)
+        await asyncio.to_thread(self.csk.receive, data, Uploader(sender.impu, sender.mcptt_id))
+        return ctx.response(200)
+
+    def _csk_for(self, key_id: int, sender: Sender) -> BoundCsk | None:
+        """The CSK a body names, when it is bound to the sender (any sender under the fault)."""
+        csk = self.csks.get(key_id)
+        if csk is None:
+            return None
+        if not csk.bound_to(sender.impu, sender.mcptt_id) and "server_ignore_csk_binding" not in self.faults:
+            log.info("CSK %08X is bound to another identity than the asserted sender", key_id)
+            return None
+        return csk
+
     async def _open(self, part: SensitivePart | None, sender: Sender,
-                    binding: SipBinding) -> tuple[OpenedInfo | None, KmsCek | None]:
+                    binding: SipBinding) -> tuple[OpenedInfo | None, KmsCek | BoundCsk | None]:
         if part is None:
             return None, None
         if not part.protected:
@@ -174,7 +210,10 @@ class McpttUas:
                 raise ProtectionRequired("mcptt-info in clear")
             return read_clear(part), None
         key_id = key_id_of(part)
-        if self.keys.needs_kms(key_id):
+        cek: KmsCek | BoundCsk | None
+        if key_id >> 28 == CSK_PURPOSE_TAG:
+            cek = self._csk_for(key_id, sender)
+        elif self.keys.needs_kms(key_id):
             cek = await asyncio.to_thread(self.keys.cek_for, key_id, sender.mcptt_id)
         else:
             cek = self.keys.cek_for(key_id, sender.mcptt_id)

@@ -29,7 +29,8 @@ def test_info_before_anything(start_client, profile: Profile) -> None:
     assert info["api_version"] == "1"
     assert (info["impu"], info["mcptt_id"], info["server_uri"]) == (alice.impu, alice.mcptt_id,
                                                                     "sip:mcptt-as@example.org")
-    assert info["state"] == {"logged_in": False, "cek_key_ids": [], "active_key_id": None, "registered": False}
+    assert info["state"] == {"logged_in": False, "cek_key_ids": [], "active_key_id": None, "registered": False,
+                             "ibc_provisioned": False}
 
 
 def test_login_cek_register_message_invite_publish(start_client, core: TestCore, profile: Profile) -> None:
@@ -75,7 +76,8 @@ def test_login_cek_register_message_invite_publish(start_client, core: TestCore,
     assert publish["response_body"]["mcptt_info"]["session_type"] == "prearranged"
 
     state = client.get("/ut/v1/info")[1]["state"]
-    assert state == {"logged_in": True, "cek_key_ids": [key_id], "active_key_id": key_id, "registered": True}
+    assert state == {"logged_in": True, "cek_key_ids": [key_id], "active_key_id": key_id, "registered": True,
+                     "ibc_provisioned": False}
 
     # The trace holds the exact bytes on SIP-1: no MCPTT ID in clear, ciphertext instead.
     trace = read_trace(client.trace_path)

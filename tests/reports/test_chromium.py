@@ -29,7 +29,13 @@ def test_the_report_opens_in_chromium_without_errors(real_run: Path):
         title = browser.evaluate("document.title")
         scripts = browser.evaluate("document.scripts.length")
         ladders_ok = browser.evaluate("Array.from(document.querySelectorAll('svg')).every(s => s.getBBox().width > 0)")
-        shot = browser.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+        # From the top of the page to the end of the traceability matrix (the whole page can exceed
+        # what Chromium renders in one screenshot).
+        bottom = browser.evaluate("Math.ceil(document.getElementById('traceability-matrix')"
+                                  ".getBoundingClientRect().bottom + window.scrollY)")
+        width = browser.evaluate("document.documentElement.scrollWidth")
+        shot = browser.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                            clip={"x": 0, "y": 0, "width": width, "height": min(bottom, 12000), "scale": 1})
         browser.send("Runtime.evaluate", expression="1")   # drain events raised while loading
         events = list(browser.events)
     errors = [e for e in events if e["method"] == "Runtime.exceptionThrown"

@@ -48,8 +48,10 @@ def test_a_real_run_writes_every_report(real_run: Path):
     for r in document["requirements"]:
         assert requirement_anchor(r["id"]) in page.ids
     untested = [r["id"] for r in document["requirements"] if r["verdict"] == results.NOT_TESTED]
-    assert untested, "the catalogue has requirements no scenario cites yet"
-    assert f"{len(untested)} requirements not tested" in page.text
+    if untested:   # every requirement is cited today; the synthetic test below covers the call-out
+        assert f"{len(untested)} requirement{'s' if len(untested) != 1 else ''} not tested" in page.text
+    else:
+        assert "not tested:" not in page.text
     assert "PASS: every applicable scenario passes" in page.text
     run_logs = [h for h in page.hrefs() if h.startswith("logs/")]
     assert run_logs and all((real_run / h).is_file() for h in run_logs)

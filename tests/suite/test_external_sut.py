@@ -124,8 +124,9 @@ def test_a_silent_or_garbage_peer_ends_inconclusive_or_fail_within_its_timers(tm
     finally:
         peer.close()
     assert run.status in (1, 3), run.stdout + run.stderr
-    verdicts = {s["verdict"] for s in run.results["scenarios"]}
+    verdicts = {s["verdict"] for s in run.results["scenarios"] if not s["id"].startswith("7.14/")}
     assert run.results["scenarios"] and verdicts <= {"inconclusive", "fail"}, verdicts
+    assert all(s["verdict"] == "not_applicable" for s in run.results["scenarios"] if s["id"].startswith("7.14/"))
     assert (tmp_path / "out" / "junit.xml").is_file()
     reasons = " ".join(s["reason"] for s in run.results["scenarios"])
     assert "IdM" in reasons

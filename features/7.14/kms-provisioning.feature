@@ -1,0 +1,80 @@
+Feature: The KMS provisions IBC key material only to users authorised by their KMS access token (clause 7.14)
+  Before IBC can be used to establish and share the CEK, the MCPTT user is authorized firstly
+  for MCPTT key management services and receive the IBC public and private identity key
+  material. Authorization with the KMS is accomplished by the MCPTT user presenting a KMS access
+  token to the KMS. The KMS performs authorization of the access token by verifying the token
+  was properly signed by the Identity Management (IdM) server.
+
+  Background:
+    Given the IdM server and the KMS are reachable
+    And "alice" has authenticated at the IdM with the authorization code flow and PKCE
+
+  @R714-KM-PROV @R714-KM-AUTH-FIRST @R714-IDM-TOKEN
+  Scenario: An authorised user obtains the KMS certificate and her key set for the key period in force
+    Given the KMS access token of "alice" is signed by the IdM and names her MCPTT ID
+    When "alice" asks the KMS for its certificate and for her key set
+    Then the KMS certificate names the KMS and carries its SAKKE and ECCSI public keys
+    And the key set is for the MCPTT ID of "alice" and the key period in force now
+    And the key set's identifier, RSK and SSK validate against the KMS certificate
+
+  @R714-KM-TOKEN @R714-KM-AUTH-FIRST
+  Scenario Outline: A KMS <request> request without an access token is refused with a Bearer challenge
+    When "alice" sends a KMS <request> request without an access token
+    Then the KMS answers 401 with a Bearer challenge carrying no error code
+    And no IBC key material is given
+
+    Examples:
+      | request   |
+      | init      |
+      | keyprov   |
+      | certcache |
+
+  @R714-KM-SIG
+  Scenario Outline: A KMS <request> request with a token not properly signed by the IdM is refused
+    When "alice" sends a KMS <request> request presenting her token <forgery>
+    Then the KMS answers 401 with the Bearer error "invalid_token"
+    And no IBC key material is given
+
+    Examples:
+      | request   | forgery                                      |
+      | keyprov   | unsigned, with alg none                      |
+      | keyprov   | signed with another key under the IdM kid    |
+      | keyprov   | signed with a key id the IdM never issued    |
+      | keyprov   | MACed with HS256 keyed by the IdM public key |
+      | keyprov   | with its expiry extended after signing       |
+      | keyprov   | with its signature cut off                   |
+      | init      | unsigned, with alg none                      |
+      | init      | with its expiry extended after signing       |
+      | certcache | signed with a key id the IdM never issued    |
+      | certcache | with its expiry extended after signing       |
+
+  @R714-KM-CLAIMS
+  Scenario Outline: A KMS <request> request with an IdM-signed token that has expired is refused
+    Given the IdM mints for "alice" a signed token that expired ten minutes ago
+    When "alice" sends a KMS <request> request presenting the minted token
+    Then the KMS answers 401 with the Bearer error "invalid_token"
+    And no IBC key material is given
+
+    Examples:
+      | request   |
+      | init      |
+      | keyprov   |
+      | certcache |
+
+  @R714-KM-SUBJECT
+  Scenario: A token belonging to another user obtains no key set for this user's identity
+    Given "bob" has authenticated at the IdM with the authorization code flow and PKCE
+    When "bob" asks the KMS for the key set of "alice"
+    Then the KMS refuses with KmsError 3 and HTTP status 403
+    And no IBC key material is given
+
+  @R714-KM-PROV
+  Scenario Outline: The MCPTT client validates its key material before use and refuses <defect>
+    Given the MCPTT client of "alice" is served by a KMS emulator that provisions <defect>
+    When that MCPTT client logs in and provisions its IBC key material
+    Then the MCPTT client refuses the key material, naming the failed "<check>" check
+
+    Examples:
+      | defect                                       | check      |
+      | an RSK and SSK issued for another identifier | ssk        |
+      | the key set of an expired key period         | key_period |
