@@ -1,4 +1,5 @@
 """`mcsec run` against the reference: verdicts, exit status and the output contract of DESIGN.md."""
+import json
 import xml.etree.ElementTree as ET
 
 from mcsec.catalogue import load_catalogue, scan_scenarios
@@ -81,3 +82,21 @@ def test_the_run_output_holds_no_credentials_or_private_keys(baseline_run):
         text = path.read_text(errors="replace")
         assert "PRIVATE KEY" not in text, f"{path} holds a private key"
         assert '"password"' not in text and '"client_secret"' not in text, f"{path} holds credentials"
+
+
+def test_sip_transport_from_the_ixit_is_used_end_to_end(tmp_path):
+    from fixtures.profile import REFERENCE_PROFILE
+    profile = tmp_path / "tcp.toml"
+    text = REFERENCE_PROFILE.read_text().replace(
+        'roles = ["idm", "kms", "client", "server", "core"]', "roles = []").replace(
+        'user_id_format = "hex"', 'user_id_format = "hex"\nsip_transport = "tcp"')
+    assert 'sip_transport = "tcp"' in text and "roles = []" in text
+    profile.write_text(text)
+    run = mcsec_run(tmp_path / "out", "--sut", str(profile), "--requirement", "R713-KEYID-SENT")
+    assert run.status == 0, run.stdout + run.stderr
+    transports = set()
+    for s in run.results["scenarios"]:
+        trace = [p for p in s["evidence"] if p.endswith("sip-trace.jsonl")]
+        for line in (run.out / trace[0]).read_text().splitlines() if trace else []:
+            transports.add(json.loads(line)["transport"])
+    assert transports == {"tcp"}, transports
