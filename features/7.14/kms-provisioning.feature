@@ -49,17 +49,21 @@ Feature: The KMS provisions IBC key material only to users authorised by their K
       | certcache | with its expiry extended after signing       |
 
   @R714-KM-CLAIMS
-  Scenario Outline: A KMS <request> request with an IdM-signed token that has expired is refused
-    Given the IdM mints for "alice" a signed token that expired ten minutes ago
+  Scenario Outline: A KMS <request> request with an IdM-signed token <defect> is refused
+    Given the IdM mints for "alice" a signed token <defect>
     When "alice" sends a KMS <request> request presenting the minted token
-    Then the KMS answers 401 with the Bearer error "invalid_token"
+    Then the KMS answers <status> with the Bearer error "<error>"
     And no IBC key material is given
 
     Examples:
-      | request   |
-      | init      |
-      | keyprov   |
-      | certcache |
+      | request   | defect                                 | status | error              |
+      | init      | that expired ten minutes ago           | 401    | invalid_token      |
+      | keyprov   | that expired ten minutes ago           | 401    | invalid_token      |
+      | certcache | that expired ten minutes ago           | 401    | invalid_token      |
+      | keyprov   | that is not valid for ten more minutes | 401    | invalid_token      |
+      | keyprov   | for another audience                   | 401    | invalid_token      |
+      | keyprov   | from another issuer                    | 401    | invalid_token      |
+      | keyprov   | without the key management scope       | 403    | insufficient_scope |
 
   @R714-KM-SUBJECT
   Scenario: A token belonging to another user obtains no key set for this user's identity
