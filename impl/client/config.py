@@ -21,20 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from impl.faults import Faults
+from impl.peer_endpoints import KmsEndpoint, ServiceEndpoint
 from impl.rolemain import ConfigError
-
-
-@dataclass(frozen=True)
-class ServiceEndpoint:
-    url: str
-    ca: str
-
-
-@dataclass(frozen=True)
-class KmsEndpoint:
-    url: str
-    kms_uri: str
-    ca: str
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ tokens never reach the log.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import enum
 import logging
 import re
@@ -28,11 +27,11 @@ from impl.kms import provxml
 from impl.kms.provconfig import IbcConfig
 from impl.kms.provkeys import KeyPeriodUnavailable, KeyProvisioner
 from impl.kms.tokens import JwksCache, Principal, TokenRejected, TokenVerifier
+from impl.kms.refusals import Refusal, bearer_challenge, utcnow
 from impl.kms.xmlparse import XmlError
 
 log = logging.getLogger("mcsec.kms.prov")
 
-REALM = "mcsec-kms"
 _HEX_TIME = re.compile(r"^[0-9A-Fa-f]{1,16}$")
 
 # Provisioning faults that switch off a token check, and the verifier fault that does it.
@@ -56,16 +55,6 @@ _HTTP_STATUS = {
     ProvErrorCode.KEY_PERIOD_NOT_AVAILABLE: 404,
 }
 
-
-class _Refusal(Exception):
-    def __init__(self, code: ProvErrorCode, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def _utcnow() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
 
 
 def parse_ntp_hex(text: str) -> float:
@@ -101,17 +90,12 @@ class ProvisioningService:
 
     # --- answers --------------------------------------------------------------------------
     def _challenge(self, rejected: TokenRejected) -> Response:
-        parts = [f'Bearer realm="{REALM}"']
-        if rejected.error:
-            parts.append(f'error="{rejected.error}"')
-            parts.append(f'error_description="{rejected.description}"')
-        if rejected.error == "insufficient_scope":
-            parts.append(f'scope="{self._verifier.scope_hint}"')
-        body = provxml.build_error_response(self.kms_uri, 0, rejected.description, _utcnow())
-        return Response(rejected.status, body, provxml.CONTENT_TYPE, {"WWW-Authenticate": ", ".join(parts)})
+        body = provxml.build_error_response(self.kms_uri, 0, rejected.description, utcnow())
+        return Response(rejected.status, body, provxml.CONTENT_TYPE,
+                        {"WWW-Authenticate": bearer_challenge(rejected, self._verifier.scope_hint)})
 
-    def _refuse(self, refusal: _Refusal, user_uri: str | None) -> Response:
-        body = provxml.build_error_response(self.kms_uri, int(refusal.code), refusal.message, _utcnow(), user_uri)
+    def _refuse(self, refusal: Refusal, user_uri: str | None) -> Response:
+        body = provxml.build_error_response(self.kms_uri, int(refusal.code), refusal.message, utcnow(), user_uri)
         return Response(_HTTP_STATUS[refusal.code], body, provxml.CONTENT_TYPE)
 
     # --- authorisation --------------------------------------------------------------------
@@ -139,9 +123,9 @@ class ProvisioningService:
         try:
             message = provxml.parse_request(request.body)
         except XmlError as exc:
-            raise _Refusal(ProvErrorCode.MALFORMED_REQUEST, str(exc)) from None
+            raise Refusal(ProvErrorCode.MALFORMED_REQUEST, str(exc)) from None
         if message.kms_uri != self.kms_uri:
-            raise _Refusal(ProvErrorCode.WRONG_KMS, "request is for another KMS")
+            raise Refusal(ProvErrorCode.WRONG_KMS, "request is for another KMS")
         return message
 
     def _handle(self, request: Request, action) -> Response:
@@ -152,12 +136,12 @@ class ProvisioningService:
             message = self._parse_body(request)
             if message is not None and identity is not None and message.user_uri != identity \
                     and not self._unbound(principal):
-                raise _Refusal(ProvErrorCode.USER_MISMATCH, "token belongs to another user")
+                raise Refusal(ProvErrorCode.USER_MISMATCH, "token belongs to another user")
             return action(request, principal, identity, message)
         except TokenRejected as rejected:
             log.info("%s refused: %s", request.path, rejected.description)
             return self._challenge(rejected)
-        except _Refusal as refusal:
+        except Refusal as refusal:
             log.info("%s refused: KmsError %d (%s)", request.path, refusal.code, refusal.code.name)
             return self._refuse(refusal, identity)
 
@@ -173,14 +157,14 @@ class ProvisioningService:
 
     def _init(self, request: Request, principal: Principal, identity: str | None, message) -> Response:
         _no_path_parameters(request, provxml.INIT_PATH)
-        body = provxml.build_init_response(self.kms_uri, identity, self._provisioner.certificate(), _utcnow(),
+        body = provxml.build_init_response(self.kms_uri, identity, self._provisioner.certificate(), utcnow(),
                                            message.client_req_url if message else None)
         log.info("sent the KMS certificate to %s", identity or "an unidentified principal")
         return Response(200, body, provxml.CONTENT_TYPE)
 
     def _certcache(self, request: Request, principal: Principal, identity: str | None, message) -> Response:
         _no_path_parameters(request, provxml.CERTCACHE_PATH)
-        body = provxml.build_certcache_response(self.kms_uri, identity, [self._provisioner.certificate()], _utcnow(),
+        body = provxml.build_certcache_response(self.kms_uri, identity, [self._provisioner.certificate()], utcnow(),
                                                 cache_num=1,
                                                 client_req_url=message.client_req_url if message else None)
         log.info("sent the certificate cache to %s", identity or "an unidentified principal")
@@ -190,13 +174,13 @@ class ProvisioningService:
         path_uri, ntp_time = _keyprov_parameters(request.path)
         requested = path_uri or (message.user_uri if message else None) or identity
         if requested is None:
-            raise _Refusal(ProvErrorCode.NOT_A_USER, "token belongs to neither an MCPTT user nor an MCPTT server")
+            raise Refusal(ProvErrorCode.NOT_A_USER, "token belongs to neither an MCPTT user nor an MCPTT server")
         if requested != identity and not self._unbound(principal):
             if identity is None:
-                raise _Refusal(ProvErrorCode.NOT_A_USER,
+                raise Refusal(ProvErrorCode.NOT_A_USER,
                                "token belongs to neither an MCPTT user nor an MCPTT server")
-            raise _Refusal(ProvErrorCode.USER_MISMATCH, "token belongs to another user")
-        now = _utcnow()
+            raise Refusal(ProvErrorCode.USER_MISMATCH, "token belongs to another user")
+        now = utcnow()
         try:
             if "kms_prov_wrong_period" in self._faults:
                 number = self._provisioner.period_at(now) - 1  # an expired period, whatever was asked
@@ -206,7 +190,7 @@ class ProvisioningService:
                 number = self._provisioner.period_at(now)
             key_set = self._provisioner.key_set(requested, number, now)
         except KeyPeriodUnavailable as exc:
-            raise _Refusal(ProvErrorCode.KEY_PERIOD_NOT_AVAILABLE, str(exc)) from None
+            raise Refusal(ProvErrorCode.KEY_PERIOD_NOT_AVAILABLE, str(exc)) from None
         log.info("provisioned the key set of %s for key period %d%s", requested, number,
                  " (revoked)" if key_set.revoked else "")
         body = provxml.build_keyprov_response(self.kms_uri, requested, [key_set], now, self._user_id_format,
@@ -216,7 +200,7 @@ class ProvisioningService:
 
 def _no_path_parameters(request: Request, path: str) -> None:
     if request.path != path:
-        raise _Refusal(ProvErrorCode.MALFORMED_REQUEST, "this endpoint takes no path parameters")
+        raise Refusal(ProvErrorCode.MALFORMED_REQUEST, "this endpoint takes no path parameters")
 
 
 def _keyprov_parameters(path: str) -> tuple[str | None, float | None]:
@@ -226,19 +210,19 @@ def _keyprov_parameters(path: str) -> tuple[str | None, float | None]:
         return None, None
     segments = rest.split("/")
     if len(segments) > 2:
-        raise _Refusal(ProvErrorCode.MALFORMED_REQUEST, "keyprov takes at most a user URI and a time")
+        raise Refusal(ProvErrorCode.MALFORMED_REQUEST, "keyprov takes at most a user URI and a time")
     try:
         user_uri = unquote(segments[0], errors="strict")
     except UnicodeDecodeError:
-        raise _Refusal(ProvErrorCode.MALFORMED_REQUEST, "user URI is not UTF-8") from None
+        raise Refusal(ProvErrorCode.MALFORMED_REQUEST, "user URI is not UTF-8") from None
     if not user_uri or len(user_uri) > 512:
-        raise _Refusal(ProvErrorCode.MALFORMED_REQUEST, "user URI must have 1 to 512 characters")
+        raise Refusal(ProvErrorCode.MALFORMED_REQUEST, "user URI must have 1 to 512 characters")
     if len(segments) == 1:
         return user_uri, None
     try:
         return user_uri, parse_ntp_hex(segments[1])
     except ValueError as exc:
-        raise _Refusal(ProvErrorCode.MALFORMED_REQUEST, str(exc)) from None
+        raise Refusal(ProvErrorCode.MALFORMED_REQUEST, str(exc)) from None
 
 
 def build_provisioning(config: IbcConfig, *, jwks: JwksCache, issuer: str, audience: str, scopes: list[str],

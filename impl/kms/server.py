@@ -19,12 +19,12 @@ from impl.kms import cekxml, provconfig
 from impl.kms.cekstore import CekStore
 from impl.kms.provservice import build_provisioning
 from impl.kms.tokens import JwksCache, Principal, TokenRejected, TokenVerifier
+from impl.kms.refusals import Refusal, bearer_challenge, utcnow
 from impl.kms.xmlparse import XmlError
 from impl.rolemain import ConfigError
 
 log = logging.getLogger("mcsec.kms")
 
-REALM = "mcsec-kms"
 
 
 class ErrorCode(enum.IntEnum):
@@ -49,16 +49,6 @@ _HTTP_STATUS = {
 }
 
 
-class _Refusal(Exception):
-    def __init__(self, code: ErrorCode, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def _utcnow() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
-
 
 class KmsService:
     def __init__(self, *, kms_uri: str, verifier: TokenVerifier, store: CekStore, servers: list[str],
@@ -75,17 +65,12 @@ class KmsService:
 
     # --- answers --------------------------------------------------------------------------
     def _challenge(self, rejected: TokenRejected) -> Response:
-        parts = [f'Bearer realm="{REALM}"']
-        if rejected.error:
-            parts.append(f'error="{rejected.error}"')
-            parts.append(f'error_description="{rejected.description}"')
-        if rejected.error == "insufficient_scope":
-            parts.append(f'scope="{self._verifier.scope_hint}"')
-        body = cekxml.build_error_response(self.kms_uri, 0, rejected.description, _utcnow())
-        return Response(rejected.status, body, cekxml.CONTENT_TYPE, {"WWW-Authenticate": ", ".join(parts)})
+        body = cekxml.build_error_response(self.kms_uri, 0, rejected.description, utcnow())
+        return Response(rejected.status, body, cekxml.CONTENT_TYPE,
+                        {"WWW-Authenticate": bearer_challenge(rejected, self._verifier.scope_hint)})
 
-    def _refuse(self, refusal: _Refusal) -> Response:
-        body = cekxml.build_error_response(self.kms_uri, int(refusal.code), refusal.message, _utcnow())
+    def _refuse(self, refusal: Refusal) -> Response:
+        body = cekxml.build_error_response(self.kms_uri, int(refusal.code), refusal.message, utcnow())
         return Response(_HTTP_STATUS[refusal.code], body, cekxml.CONTENT_TYPE)
 
     def _authorise_and_parse(self, request: Request) -> tuple[Principal, cekxml.CekRequest | cekxml.CekFetch]:
@@ -93,9 +78,9 @@ class KmsService:
         try:
             message = cekxml.parse_request(request.body)
         except XmlError as exc:
-            raise _Refusal(ErrorCode.MALFORMED_REQUEST, str(exc)) from None
+            raise Refusal(ErrorCode.MALFORMED_REQUEST, str(exc)) from None
         if message.kms_uri != self.kms_uri:
-            raise _Refusal(ErrorCode.WRONG_KMS, "request is for another KMS")
+            raise Refusal(ErrorCode.WRONG_KMS, "request is for another KMS")
         return principal, message
 
     def _handle(self, request: Request, action) -> Response:
@@ -105,7 +90,7 @@ class KmsService:
         except TokenRejected as rejected:
             log.info("%s refused: %s", request.path, rejected.description)
             return self._challenge(rejected)
-        except _Refusal as refusal:
+        except Refusal as refusal:
             log.info("%s refused: KmsError %d (%s)", request.path, refusal.code, refusal.code.name)
             return self._refuse(refusal)
 
@@ -118,30 +103,30 @@ class KmsService:
 
     def _issue(self, principal: Principal, message) -> Response:
         if not isinstance(message, cekxml.CekRequest):
-            raise _Refusal(ErrorCode.MALFORMED_REQUEST, "this endpoint takes a CekRequest")
+            raise Refusal(ErrorCode.MALFORMED_REQUEST, "this endpoint takes a CekRequest")
         if principal.mcptt_id is None and not self._skips_identity(principal):
-            raise _Refusal(ErrorCode.NOT_A_USER, "token does not belong to an MCPTT user")
+            raise Refusal(ErrorCode.NOT_A_USER, "token does not belong to an MCPTT user")
         if principal.mcptt_id != message.user_uri and not self._skips_identity(principal):
-            raise _Refusal(ErrorCode.USER_MISMATCH, "token belongs to another user")
+            raise Refusal(ErrorCode.USER_MISMATCH, "token belongs to another user")
         if message.server_uri not in self._servers:
-            raise _Refusal(ErrorCode.UNKNOWN_SERVER, "unknown MCPTT server")
-        now = _utcnow()
+            raise Refusal(ErrorCode.UNKNOWN_SERVER, "unknown MCPTT server")
+        now = utcnow()
         record = self._store.issue(message.user_uri, message.server_uri, now)
         log.info("issued CEK %08X for %s shared with %s", record.key_id, record.owner_uri, record.server_uri)
         return self._cek_response(message.user_uri, record, now)
 
     def _fetch(self, principal: Principal, message) -> Response:
         if not isinstance(message, cekxml.CekFetch):
-            raise _Refusal(ErrorCode.MALFORMED_REQUEST, "this endpoint takes a CekFetch")
+            raise Refusal(ErrorCode.MALFORMED_REQUEST, "this endpoint takes a CekFetch")
         if principal.mcptt_id is not None or principal.subject not in self._servers:
             if not self._skips_identity(principal):
-                raise _Refusal(ErrorCode.NOT_A_SERVER, "token does not belong to an MCPTT server")
+                raise Refusal(ErrorCode.NOT_A_SERVER, "token does not belong to an MCPTT server")
         if principal.subject != message.user_uri and not self._skips_identity(principal):
-            raise _Refusal(ErrorCode.USER_MISMATCH, "token belongs to another server")
-        now = _utcnow()
+            raise Refusal(ErrorCode.USER_MISMATCH, "token belongs to another server")
+        now = utcnow()
         record = self._store.for_server(message.key_id, message.user_uri, now)
         if record is None or "kms_cek_to_client_only" in self._faults:
-            raise _Refusal(ErrorCode.KEY_NOT_AVAILABLE, "no CEK with this Key ID for this server")
+            raise Refusal(ErrorCode.KEY_NOT_AVAILABLE, "no CEK with this Key ID for this server")
         log.info("delivered CEK %08X to %s", record.key_id, message.user_uri)
         return self._cek_response(message.user_uri, record, now)
 

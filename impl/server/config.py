@@ -17,24 +17,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from impl.faults import Faults
+from impl.peer_endpoints import KmsEndpoint, ServiceEndpoint
 from impl.rolemain import ConfigError
 from impl.server import ibc_config
 from impl.server.ibc_config import IbcSettings
 from impl.sip import SipError, SipUri, parse_uri
 from impl.smime import ReplayPolicy
-
-
-@dataclass(frozen=True)
-class ServiceEndpoint:
-    url: str
-    ca: str
-
-
-@dataclass(frozen=True)
-class KmsEndpoint:
-    url: str
-    kms_uri: str
-    ca: str
 
 
 @dataclass(frozen=True)
