@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from impl.faults import Faults
 from impl.peer_endpoints import KmsEndpoint, ServiceEndpoint
+from impl.roleconfig import port as _port, string as _str, table as _table
 from impl.rolemain import ConfigError
 
 
@@ -77,27 +78,6 @@ class ClientConfig:
     def server_identity(self) -> str:
         """The MCPTT server's IBC identity (the responder of a CSK upload)."""
         return self.ibc.server_identity or self.server_uri
-
-
-def _str(table: dict, key: str, where: str) -> str:
-    value = table.get(key)
-    if not isinstance(value, str) or not value:
-        raise ConfigError(f"{where}: {key!r} must be a non-empty string")
-    return value
-
-
-def _table(table: dict, key: str, where: str) -> dict:
-    value = table.get(key)
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}: {key!r} must be an object")
-    return value
-
-
-def _port(table: dict, key: str, where: str, default: int | None = None) -> int:
-    value = table.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 65535:
-        raise ConfigError(f"{where}: {key!r} must be an integer 0..65535")
-    return value
 
 
 def _positive(table: dict, key: str, default: float) -> float:

@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from impl.faults import Faults
 from impl.peer_endpoints import KmsEndpoint, ServiceEndpoint
+from impl.roleconfig import string as _str, table as _table
 from impl.rolemain import ConfigError
 from impl.server import ibc_config
 from impl.server.ibc_config import IbcSettings
@@ -52,20 +53,6 @@ class ServerConfig:
         """The warn-agent of the Warning headers: the host of the server's URI."""
         uri = parse_uri(self.uri)
         return uri.host if isinstance(uri, SipUri) else "mcptt-as"
-
-
-def _str(table: dict, key: str, where: str) -> str:
-    value = table.get(key)
-    if not isinstance(value, str) or not value:
-        raise ConfigError(f"{where}: {key!r} must be a non-empty string")
-    return value
-
-
-def _table(table: dict, key: str, where: str) -> dict:
-    value = table.get(key)
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}: {key!r} must be an object")
-    return value
 
 
 def load(config: dict) -> ServerConfig:

@@ -1,0 +1,25 @@
+"""Readers for items of a role's JSON configuration: each names the bad item in a ConfigError."""
+from __future__ import annotations
+
+from impl.rolemain import ConfigError
+
+
+def string(table: dict, key: str, where: str) -> str:
+    value = table.get(key)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: {key!r} must be a non-empty string")
+    return value
+
+
+def table(parent: dict, key: str, where: str) -> dict:
+    value = parent.get(key)
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: {key!r} must be an object")
+    return value
+
+
+def port(parent: dict, key: str, where: str, default: int | None = None) -> int:
+    value = parent.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 65535:
+        raise ConfigError(f"{where}: {key!r} must be an integer 0..65535")
+    return value
