@@ -11,7 +11,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.mcsec-installed
 # openssl: the independent S/MIME peer of the interoperation tests
-SYSTEM_PACKAGES := openssl ca-certificates chromium libpcap0.8 kamailio
+SYSTEM_PACKAGES := openssl ca-certificates chromium libpcap0.8 kamailio iproute2
 RUN_ARGS ?=
 PYTEST_ARGS ?=
 

@@ -11,6 +11,11 @@ def string(table: dict, key: str, where: str) -> str:
     return value
 
 
+def optional_string(table: dict, key: str, where: str) -> str | None:
+    """An optional item: absent or null is None, otherwise a non-empty string."""
+    return None if table.get(key) is None else string(table, key, where)
+
+
 def table(parent: dict, key: str, where: str) -> dict:
     value = parent.get(key)
     if not isinstance(value, dict):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.roleprocess import RoleProcess, RoleStartError
+from fixtures.capture import SIP1, SIP2
 from fixtures.sipua import Peer, TestUA
 from fixtures.verdicts import Inconclusive
 from impl.ibc.key_material import KmsCertificate, UserKeySet
@@ -92,9 +93,10 @@ class IbcWorld:
         return self.key_sets[(principal, number)]
 
     # --- SIP --------------------------------------------------------------------------------------
-    def _ua(self, name: str, target: Peer) -> TestUA:
+    def _ua(self, name: str, target: Peer, point: str = SIP1) -> TestUA:
+        """The test system's UA ``name`` speaking on ``point``: SIP-1 as a client, SIP-2 as the SIP core."""
         if name not in self.uas:
-            ua = TestUA(target, timeout_s=self.profile.timers.sip_timeout_s)
+            ua = TestUA(target, timeout_s=self.profile.timers.sip_timeout_s, side=self.world.lab.endpoints.side(point))
             ua.start()
             self.uas[name] = ua
         return self.uas[name]
@@ -120,7 +122,7 @@ class IbcWorld:
         if self.direct is not None:
             process = self.processes[self.direct]
             sip = process.info["sip"]
-            ua = self._ua(f"direct:{self.direct}", Peer(sip["host"], sip["port"]))
+            ua = self._ua(f"direct:{self.direct}", Peer(sip["host"], sip["port"]), SIP2)
             headers = [("P-Asserted-Identity", f"<{user_impu}>")]
         else:
             ua = self.registered(user or "")
@@ -143,7 +145,7 @@ class IbcWorld:
         config = copy.deepcopy(lab_role.config)
         config.update(overrides)
         run_dir = Path(self.world.lab.run_dir) / "scenario-roles"
-        process = RoleProcess(name, module, config, run_dir)
+        process = RoleProcess(name, module, config, run_dir, netns=getattr(lab_role, "netns", None))
         try:
             process.start()
         except RoleStartError as exc:

@@ -11,7 +11,7 @@ import secrets
 
 from pytest_bdd import given, parsers, then, when
 
-from fixtures.capture import WireMessage
+from fixtures.capture import SIP1, WireMessage
 from fixtures.exposure import describe, find_exposures, unprotected
 from fixtures.sipua import Peer, TestUA
 from fixtures.uppertester import SipAnswer, UpperTester, UpperTesterError
@@ -177,7 +177,8 @@ def _ua_registered(world: World, user: str) -> TestUA:
         sip1 = world.lab.endpoints.core_sip1
         if sip1 is None:
             raise Inconclusive("no SIP core in the lab")
-        world.ua = TestUA(Peer(sip1.host, sip1.port, sip1.transport), timeout_s=world.profile.timers.sip_timeout_s)
+        world.ua = TestUA(Peer(sip1.host, sip1.port, sip1.transport), timeout_s=world.profile.timers.sip_timeout_s,
+                          side=world.lab.endpoints.side(SIP1))
         world.ua.start()
     u = world.profile.user(user)
     response = world.ua.register(u.impu, u.username, u.sip_password)

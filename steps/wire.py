@@ -107,7 +107,7 @@ def _target(world: World, point: str) -> tuple[str, int]:
 def _injector(world: World, point: str) -> inject.UdpInjector:
     """A UDP port of the test system; on SIP-1 registered at the SIP core as the captured user,
     as a client on SIP-1 must be; on SIP-2 it plays the SIP core towards the MCPTT server."""
-    injector = inject.UdpInjector()
+    injector = inject.UdpInjector(world.lab.endpoints.side(point))
     world.injectors.append(injector)
     if point == SIP1:
         u = world.profile.user(world.injected_user)
@@ -123,11 +123,11 @@ def _injector(world: World, point: str) -> inject.UdpInjector:
     return injector
 
 
-def _retarget(request: Request, port: int, transport: str = "udp") -> Request:
+def _retarget(request: Request, host: str, port: int, transport: str = "udp") -> Request:
     """The captured request as the test system sends it: its own Via on top, nothing else changed."""
     out = Request(method=request.method, uri=request.uri, headers=request.headers.copy(), body=request.body)
     out.headers.remove("Via")
-    out.headers.prepend("Via", inject.via_line(transport, "127.0.0.1", port))
+    out.headers.prepend("Via", inject.via_line(transport, host, port))
     return out
 
 
@@ -162,12 +162,13 @@ def inject_captured(world: World, point: str, mutation: str) -> None:
         _core_must_be_under_test(world, point, "an oversized request")
     try:
         if mutation.startswith("grown beyond the maximum message size"):
-            with inject.TcpInjector(target, ANSWER_TIMEOUT_S) as tcp:
-                data = inject.oversize(_retarget(captured, tcp.port, "tcp"), 70000)
+            side = world.lab.endpoints.side(point)
+            with inject.TcpInjector(target, ANSWER_TIMEOUT_S, side) as tcp:
+                data = inject.oversize(_retarget(captured, side.host, tcp.port, "tcp"), 70000)
                 answer = tcp.exchange(data)
         else:
             injector = _injector(world, point)
-            mutated = _mutate(world, _retarget(captured, injector.port), mutation)
+            mutated = _mutate(world, _retarget(captured, injector.host, injector.port), mutation)
             data = mutated if isinstance(mutated, bytes) else mutated.to_bytes()
             answer = injector.exchange(data, target, ANSWER_TIMEOUT_S)
     except inject.InjectionUnavailable as exc:
@@ -190,7 +191,7 @@ def injected_answer(world: World, status: int) -> None:
 @then(parsers.parse("the peer on {point} still serves"))
 def still_serves(world: World, point: str) -> None:
     try:
-        inject.liveness(_target(world, point), "udp", ANSWER_TIMEOUT_S)
+        inject.liveness(_target(world, point), "udp", ANSWER_TIMEOUT_S, world.lab.endpoints.side(point))
     except inject.PeerNotServing as exc:
         raise Failed(f"after the injection the peer on {point} no longer serves: {exc}") from None
 
@@ -203,16 +204,17 @@ def send_torture(world: World, case: str, point: str) -> None:
     c = _CASES[case]
     _core_must_be_under_test(world, point, "a malformed request")
     target = _target(world, point)
+    side = world.lab.endpoints.side(point)
     try:
         if c.transport == "tcp":
-            with inject.TcpInjector(target, ANSWER_TIMEOUT_S) as tcp:
-                craft = inject.Craft(f"sip:{target[0]}:{target[1]}", "127.0.0.1", tcp.port, "tcp")
+            with inject.TcpInjector(target, ANSWER_TIMEOUT_S, side) as tcp:
+                craft = inject.Craft(f"sip:{target[0]}:{target[1]}", side.host, tcp.port, "tcp")
                 answer = tcp.exchange(c.build(craft), timeout=ANSWER_TIMEOUT_S if c.expected.status
                                       else inject.SILENCE_S)
         else:
-            injector = inject.UdpInjector()
+            injector = inject.UdpInjector(side)
             world.injectors.append(injector)
-            craft = inject.Craft(f"sip:{target[0]}:{target[1]}", "127.0.0.1", injector.port)
+            craft = inject.Craft(f"sip:{target[0]}:{target[1]}", side.host, injector.port)
             answer = injector.exchange(c.build(craft), target,
                                        ANSWER_TIMEOUT_S if c.expected.status else inject.SILENCE_S)
     except inject.InjectionUnavailable as exc:

@@ -15,9 +15,9 @@ Feature: What crosses SIP-1 and SIP-2 reveals no MCPTT identity (clause 7.13, ju
   @R713-CONF-SIP1 @R713-CONF-SIP2 @R713-CONF-CORE @R713-KEYID-SENT @R713-POLICY
   Scenario Outline: A protected <method> leaves no MCPTT ID or group ID readable on the wire
     When the MCPTT client of "alice" sends a <method> whose mcptt-info names "bob" and the group "sip:group-fire-7@example.org"
-    Then the MCPTT server answers 200 with an mcptt-info protected under the same Key ID
-    And no MCPTT ID or group ID of the scenario crossed SIP-1 or SIP-2, in any encoding
+    Then no MCPTT ID or group ID of the scenario crossed SIP-1 or SIP-2, in any encoding
     And every SIP body captured on SIP-1 and SIP-2 is S/MIME protected under the Key ID of the CEK of "alice"
+    And the MCPTT server answers 200 with an mcptt-info protected under the same Key ID
 
     Examples:
       | method  |

@@ -38,7 +38,7 @@ def build(raw: dict):
     ua = McpttUa(config, session)
     trace = SipTrace(config.trace_path, role="client", ref="SIP-1") if config.trace_path else None
     runtime = SipRuntime(host=config.host, port=config.sip_port, timers=TimerConfig().scaled(config.timers_scale),
-                         trace=trace, setup=ua.attach)
+                         trace=trace, setup=ua.attach, netns=config.netns)
     try:
         runtime.start()
     except (RuntimeStartError, OSError) as exc:

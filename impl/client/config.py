@@ -13,6 +13,9 @@
      "log_level": "INFO",
      "ibc": {"user_id_format": "hex", "server_identity": "sip:mcptt-as@example.org"}}
 
+``sip_netns`` (optional): the network namespace the SIP sockets are opened in (``host`` is an address
+there); the upper tester and the HTTPS clients stay in the process's own namespace.
+
 ``ibc`` (optional, clause 7.14): how the KMS writes UserID (hex, base64, auto; default hex) and the
 MCPTT server's IBC identity a CSK is encrypted to (default: ``server_uri``).
 """
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 
 from impl.faults import Faults
 from impl.peer_endpoints import KmsEndpoint, ServiceEndpoint
-from impl.roleconfig import port as _port, string as _str, table as _table
+from impl.roleconfig import optional_string, port as _port, string as _str, table as _table
 from impl.rolemain import ConfigError
 
 
@@ -71,6 +74,7 @@ class ClientConfig:
     timers_scale: float = 1.0
     sip_timeout_s: float = 10.0
     trace_path: str | None = None
+    netns: str | None = None  # the network namespace its SIP sockets are opened in (impl/netns.py)
     faults: Faults = field(default_factory=Faults)
     ibc: IbcConfig = field(default_factory=IbcConfig)
 
@@ -138,5 +142,5 @@ def load(config: dict) -> ClientConfig:
                         _str(user, "sip_password", "user")),
         server_uri=_str(config, "server_uri", where), protection_required=protection,
         timers_scale=_positive(config, "timers_scale", 1.0), sip_timeout_s=_positive(config, "sip_timeout_s", 10.0),
-        trace_path=trace, faults=faults, ibc=_ibc(config.get("ibc")),
+        trace_path=trace, netns=optional_string(config, "sip_netns", where), faults=faults, ibc=_ibc(config.get("ibc")),
     )

@@ -36,7 +36,7 @@ class CoreUser:
 
 @dataclass(frozen=True)
 class CoreConfig:
-    host: str
+    host: str  # both faces, unless sip1_host / sip2_host say otherwise
     sip1_port: int
     sip2_port: int
     domain: str
@@ -49,6 +49,12 @@ class CoreConfig:
     auth_lockout_s: float = 60.0
     default_expires_s: int = 3600
     max_expires_s: int = 7200
+    sip1_host: str = ""  # SIP-1 face's address (a network-namespace topology puts each face on its link)
+    sip2_host: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sip1_host", self.sip1_host or self.host)
+        object.__setattr__(self, "sip2_host", self.sip2_host or self.host)
 
     def user_by_username(self, username: str) -> CoreUser | None:
         return next((u for u in self.users if u.username == username), None)
@@ -186,7 +192,8 @@ def load_config(config: dict) -> CoreConfig:
     if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 1:
         raise ConfigError("max_auth_failures: must be a positive integer")
     return CoreConfig(
-        host=_host(config, "host"), sip1_port=sip1_port, sip2_port=sip2_port, domain=domain,
+        host=_host(config, "host"), sip1_host=_host(config, "sip1_host") if "sip1_host" in config else "",
+        sip2_host=_host(config, "sip2_host") if "sip2_host" in config else "", sip1_port=sip1_port, sip2_port=sip2_port, domain=domain,
         as_peer=_as_peer(config), users=_users(config), trace_path=trace_path,
         timers_scale=_positive(config, "timers_scale", 1.0), faults=faults,
         max_auth_failures=max_failures, auth_lockout_s=_positive(config, "auth_lockout_s", 60.0),

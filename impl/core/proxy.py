@@ -88,8 +88,8 @@ class SipCore:
         self.config = config
         self.sip1 = sip1
         self.sip2 = sip2
-        self.face1 = Face("SIP-1", config.host, sip1.udp_address[1])
-        self.face2 = Face("SIP-2", config.host, sip2.udp_address[1])
+        self.face1 = Face("SIP-1", config.sip1_host, sip1.udp_address[1])
+        self.face2 = Face("SIP-2", config.sip2_host, sip2.udp_address[1])
         self.faces = (self.face1, self.face2)
         self.registrar = Registrar()
         self.authenticator = RegisterAuthenticator(config)

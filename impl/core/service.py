@@ -105,8 +105,8 @@ class CoreService:
         timers = TimerConfig().scaled(config.timers_scale)
         sip1 = sip2 = None
         try:
-            sip1 = await bind_face(config.host, config.sip1_port, timers)
-            sip2 = await bind_face(config.host, config.sip2_port, timers)
+            sip1 = await bind_face(config.sip1_host, config.sip1_port, timers)
+            sip2 = await bind_face(config.sip2_host, config.sip2_port, timers)
             if "core_drop_malformed" in config.faults:
                 sip1.answer_malformed = sip2.answer_malformed = False
             if "core_answer_unanswerable" in config.faults:
@@ -127,13 +127,13 @@ class CoreService:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
         self.info.update({
-            "sip1": {"host": config.host, "port": sip1.udp_address[1]},
-            "sip2": {"host": config.host, "port": sip2.udp_address[1]},
+            "sip1": {"host": config.sip1_host, "port": sip1.udp_address[1]},
+            "sip2": {"host": config.sip2_host, "port": sip2.udp_address[1]},
             "domain": config.domain,
             "trace_path": str(self.trace.path),
         })
-        log.info("SIP-1 on %s:%d, SIP-2 on %s:%d, AS at %s/%s:%d", config.host, sip1.udp_address[1],
-                 config.host, sip2.udp_address[1], config.as_peer.transport, *config.as_peer.address)
+        log.info("SIP-1 on %s:%d, SIP-2 on %s:%d, AS at %s/%s:%d", config.sip1_host, sip1.udp_address[1],
+                 config.sip2_host, sip2.udp_address[1], config.as_peer.transport, *config.as_peer.address)
         self._ready.set()
         try:
             await self._stopping.wait()

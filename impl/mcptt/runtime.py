@@ -14,6 +14,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from impl.mcptt.trace import SipTrace
+from impl.netns import socket_in
 from impl.sip import SipEndpoint, TimerConfig
 
 T = TypeVar("T")
@@ -24,14 +25,14 @@ class RuntimeStartError(RuntimeError):
     """The SIP endpoint could not be bound."""
 
 
-def _free_port_for_both(host: str) -> int:
-    """A port free for both UDP and TCP on ``host`` right now."""
+def _free_port_for_both(host: str, netns: str | None = None) -> int:
+    """A port free for both UDP and TCP on ``host`` (in namespace ``netns``) right now."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for _ in range(_PORT_ATTEMPTS):
-        with socket.socket(family, socket.SOCK_DGRAM) as udp:
+        with socket_in(netns, family, socket.SOCK_DGRAM) as udp:
             udp.bind((host, 0))
             port = udp.getsockname()[1]
-            with socket.socket(family, socket.SOCK_STREAM) as tcp:
+            with socket_in(netns, family, socket.SOCK_STREAM) as tcp:
                 tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     tcp.bind((host, port))
@@ -45,8 +46,9 @@ class SipRuntime:
     """An event loop thread with one SIP endpoint (UDP and TCP on one port)."""
 
     def __init__(self, *, host: str, port: int, timers: TimerConfig, trace: SipTrace | None = None,
-                 setup: Callable[[SipEndpoint], None] | None = None) -> None:
+                 setup: Callable[[SipEndpoint], None] | None = None, netns: str | None = None) -> None:
         self.host = host
+        self.netns = netns  # the network namespace the SIP sockets are opened in (None: the process's own)
         self._port = port
         self._timers = timers
         self._trace = trace
@@ -69,10 +71,10 @@ class SipRuntime:
         self._thread.start()
         last: Exception | None = None
         for _ in range(_PORT_ATTEMPTS if self._port == 0 else 1):
-            port = self._port or _free_port_for_both(self.host)
+            port = self._port or _free_port_for_both(self.host, self.netns)
             try:
                 self.endpoint = self.run(SipEndpoint.start(host=self.host, udp_port=port, tcp_port=port,
-                                                           timers=self._timers), timeout)
+                                                           timers=self._timers, netns=self.netns), timeout)
                 break
             except OSError as exc:  # the port was taken between the probe and the bind
                 last = exc

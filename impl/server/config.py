@@ -10,6 +10,8 @@
      "ibc": {...}}
 
 ``ibc`` (optional) configures the clause 7.14 CSK upload: see impl/server/ibc_config.py.
+``sip_netns`` (optional): the network namespace the SIP sockets are opened in (``host`` is an address
+there); the HTTPS clients (IdM, KMS) stay in the process's own namespace.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from datetime import timedelta
 
 from impl.faults import Faults
 from impl.peer_endpoints import KmsEndpoint, ServiceEndpoint
-from impl.roleconfig import string as _str, table as _table
+from impl.roleconfig import optional_string, string as _str, table as _table
 from impl.rolemain import ConfigError
 from impl.server import ibc_config
 from impl.server.ibc_config import IbcSettings
@@ -40,6 +42,7 @@ class ServerConfig:
     replay: ReplayPolicy = field(default_factory=ReplayPolicy)
     timers_scale: float = 1.0
     trace_path: str | None = None
+    netns: str | None = None  # the network namespace its SIP sockets are opened in (impl/netns.py)
     faults: Faults = field(default_factory=Faults)
     ibc: IbcSettings = field(default_factory=IbcSettings)
 
@@ -103,5 +106,6 @@ def load(config: dict) -> ServerConfig:
         kms=KmsEndpoint(_str(kms, "url", "kms"), _str(kms, "kms_uri", "kms"), _str(kms, "ca", "kms")),
         users=users, protection_required=protection,
         replay=ReplayPolicy(window=timedelta(seconds=window), require_stamp=require_stamp),
-        timers_scale=float(scale), trace_path=trace, faults=faults, ibc=ibc_config.parse(config.get("ibc")),
+        timers_scale=float(scale), trace_path=trace, netns=optional_string(config, "sip_netns", where),
+        faults=faults, ibc=ibc_config.parse(config.get("ibc")),
     )

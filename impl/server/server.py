@@ -64,7 +64,7 @@ def build(raw: dict):
     uas = McpttUas(config, keys, csk)
     trace = SipTrace(config.trace_path, role="server", ref="SIP-2") if config.trace_path else None
     runtime = SipRuntime(host=config.host, port=config.port, timers=TimerConfig().scaled(config.timers_scale),
-                         trace=trace, setup=uas.install)
+                         trace=trace, setup=uas.install, netns=config.netns)
     try:
         runtime.start()
     except (RuntimeStartError, OSError) as exc:

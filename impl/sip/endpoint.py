@@ -157,18 +157,19 @@ class SipEndpoint:
     @classmethod
     async def start(cls, *, host: str = "127.0.0.1", udp_port: int | None = 0,
                     tcp_port: int | None = 0, timers: TimerConfig | None = None,
-                    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> SipEndpoint:
-        """Bind UDP and/or TCP on ``host`` (port 0: any free port; ``None``: no such transport)."""
+                    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE, netns: str | None = None) -> SipEndpoint:
+        """Bind UDP and/or TCP on ``host`` (port 0: any free port; ``None``: no such transport), with every
+        socket in the network namespace ``netns`` when given (impl/netns.py)."""
         self = cls(host=host, timers=timers, max_message_size=max_message_size)
         try:
             if udp_port is not None:
                 self.udp = await UdpTransport.bind(host, udp_port, on_message=self._on_message,
                                                    on_error=self._on_parse_error,
-                                                   max_message_size=max_message_size)
+                                                   max_message_size=max_message_size, netns=netns)
             if tcp_port is not None:
                 self.tcp = await TcpTransport.listen(host, tcp_port, on_message=self._on_message,
                                                      on_error=self._on_parse_error,
-                                                     max_message_size=max_message_size)
+                                                     max_message_size=max_message_size, netns=netns)
         except BaseException:
             await self.close()
             raise

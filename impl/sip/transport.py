@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from impl.netns import socket_in
 
 from .errors import SipParseError, TransportError
 from .framing import Frame, FramingFailure, Ping, StreamFramer
@@ -36,6 +39,10 @@ OnError = Callable[[SipParseError, "Flow"], None]
 WireHook = Callable[[str, bytes, "Flow", Address], None]
 
 _READ_CHUNK = 65536
+
+
+def _family(host: str) -> int:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
 @dataclass
@@ -120,12 +127,20 @@ class UdpTransport:
 
     @classmethod
     async def bind(cls, host: str = "127.0.0.1", port: int = 0, *, on_message: OnMessage,
-                   on_error: OnError, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> UdpTransport:
-        """Bind to ``host:port`` (``port=0`` picks a free port; see :attr:`local_address`)."""
+                   on_error: OnError, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+                   netns: str | None = None) -> UdpTransport:
+        """Bind to ``host:port`` (``port=0`` picks a free port; see :attr:`local_address`), in the network
+        namespace ``netns`` when given."""
         self = cls(on_message, on_error, max_message_size)
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self),
-                                                           local_addr=(host, port))
+        sock = socket_in(netns, _family(host), socket.SOCK_DGRAM)
+        try:
+            sock.bind((host, port))
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        transport, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self), sock=sock)
         self._transport = transport
         sockname = transport.get_extra_info("sockname")
         self.local_address = (sockname[0], sockname[1])
@@ -255,13 +270,26 @@ class TcpTransport:
         self._connections: dict[Address, TcpConnection] = {}
         self._all: set[TcpConnection] = set()
         self.local_address: Address = ("", 0)
+        self.netns: str | None = None
 
     @classmethod
     async def listen(cls, host: str = "127.0.0.1", port: int = 0, *, on_message: OnMessage,
-                     on_error: OnError, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> TcpTransport:
-        """Listen on ``host:port`` (``port=0`` picks a free port; see :attr:`local_address`)."""
+                     on_error: OnError, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+                     netns: str | None = None) -> TcpTransport:
+        """Listen on ``host:port`` (``port=0`` picks a free port; see :attr:`local_address`), in the network
+        namespace ``netns`` when given; connections it opens are made there too."""
         self = cls(on_message, on_error, max_message_size)
-        self._server = await asyncio.start_server(self._accepted, host, port)
+        self.netns = netns
+        sock = socket_in(netns, _family(host), socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+            sock.listen(100)
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        self._server = await asyncio.start_server(self._accepted, sock=sock)
         sockname = self._server.sockets[0].getsockname()
         self.local_address = (sockname[0], sockname[1])
         return self
@@ -287,10 +315,22 @@ class TcpTransport:
         if existing is not None and not existing.closed:
             return existing
         try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(*remote), timeout)
+            reader, writer = await asyncio.wait_for(self._open(remote), timeout)
         except (OSError, asyncio.TimeoutError) as exc:
             raise TransportError(f"cannot connect to {remote[0]}:{remote[1]} over TCP: {exc}") from exc
         return self._adopt(reader, writer)
+
+    async def _open(self, remote: Address) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self.netns is None:
+            return await asyncio.open_connection(*remote)
+        sock = socket_in(self.netns, _family(remote[0]), socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            await asyncio.get_running_loop().sock_connect(sock, remote)
+        except BaseException:
+            sock.close()
+            raise
+        return await asyncio.open_connection(sock=sock)
 
     async def flow_to(self, remote: Address) -> Flow:
         return (await self.connect(remote)).flow

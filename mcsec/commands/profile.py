@@ -63,9 +63,17 @@ def describe(p: Profile) -> list[str]:
               f"  oauth_client         {p.oauth_client_id} (redirect {p.oauth_redirect_uri})"]
     lines += [f"  user                 {u.username}: {u.mcptt_id}, {u.impu}" for u in p.users]
     lines += [f"  server principal     {s.client_id}: {s.uri}" for s in p.servers]
+    lines += ["", "lab:", f"  sip_core             {p.sip_core}", f"  topology             {_topology(p.topology)}"]
     if p.faults:
         lines.append(f"  faults               {', '.join(p.faults)} (reference implementation only)")
     return lines
+
+
+def _topology(topology: str) -> str:
+    if topology == "netns":
+        return ("netns: client, SIP core and MCPTT server in the ue / core / as network namespaces the run "
+                "creates, SIP-1 and SIP-2 captured by interface (needs root)")
+    return "loopback: SIP-1 and SIP-2 told apart by port on the host's loopback"
 
 
 def _roles(p: Profile) -> list[str]:

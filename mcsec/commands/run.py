@@ -37,6 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "fails the run (docs/reports.md)")
     p.add_argument("--sip-core", choices=("reference", "kamailio"),
                    help="the SIP core the lab runs (default: the profile's [lab] sip_core, else reference)")
+    p.add_argument("--topology", choices=("loopback", "netns"),
+                   help="where the lab's SIP roles run: loopback (SIP-1 and SIP-2 told apart by port) or netns "
+                        "(client, SIP core and MCPTT server in network namespaces joined by veth pairs, "
+                        "captured by interface; needs root). Default: the profile's [lab] topology, else loopback")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="pytest -k expression on scenario names")
     p.set_defaults(func=main)
 
@@ -50,7 +54,8 @@ def main(args: argparse.Namespace) -> int:
         return 0
     faults = list(args.fault) + [f.strip() for f in os.environ.get("MCSEC_FAULTS", "").split(",") if f.strip()]
     try:
-        profile = load(args.sut, extra_faults=faults, sip_core=args.sip_core)
+        profile = load(args.sut, extra_faults=faults, sip_core=args.sip_core,
+                       topology=args.topology)
     except ProfileError as exc:
         print(f"mcsec run: {exc}", file=sys.stderr)
         return EXIT_USAGE

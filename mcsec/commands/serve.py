@@ -93,6 +93,9 @@ def main(args: argparse.Namespace) -> int:
     roles = tuple(r.strip() for r in args.roles.split(",") if r.strip())
     try:
         profile = load(args.sut)
+        if profile.topology == "netns":
+            raise ProfileError("lab.topology: \"netns\" keeps the SIP roles in namespaces only the run that made "
+                               "them reaches; `mcsec serve` serves its roles on loopback (set topology = \"loopback\")")
         lab = Lab(profile, args.run_dir or None, roles=roles)
     except ProfileError as exc:
         print(f"mcsec serve: {exc}", file=sys.stderr)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.profile import ProfileError, load
 from impl.testca import TestCA
 from mcsec.catalogue import ROOT
 
@@ -95,3 +96,22 @@ def test_without_an_argument_the_built_in_profile_is_described():
     run = subprocess.run([sys.executable, "-m", "mcsec", "profile", "check"], capture_output=True, text=True, timeout=CHECK_TIMEOUT_S)
     assert run.returncode == 0, run.stderr
     assert "the bundled reference implementation plays every role" in run.stdout
+
+
+def test_an_unknown_topology_is_named(tmp_path, ca_pem):
+    path = _beside_ca(EXAMPLES / "kms-under-test.toml", tmp_path, ca_pem)
+    path.write_text(path.read_text().replace('topology = "loopback"', 'topology = "star"', 1))
+    with pytest.raises(ProfileError, match=r"lab\.topology: expected one of loopback, netns, got 'star'"):
+        load(path)
+
+
+@pytest.mark.parametrize("role", ["server", "core", "client"])
+def test_the_netns_topology_refuses_a_sip_role_under_test(role, tmp_path, ca_pem):
+    path = _beside_ca(EXAMPLES / f"{role}-under-test.toml", tmp_path, ca_pem)
+    with pytest.raises(ProfileError, match=rf"lab\.topology: .*the {role} of \[ixit\.endpoints\]"):
+        load(path, topology="netns")
+
+
+@pytest.mark.parametrize("role", ["idm", "kms"])
+def test_the_netns_topology_is_accepted_when_the_sip_roles_are_the_labs(role, tmp_path, ca_pem):
+    assert load(_beside_ca(EXAMPLES / f"{role}-under-test.toml", tmp_path, ca_pem), topology="netns").topology == "netns"

@@ -86,3 +86,9 @@ def test_bad_profiles_name_the_key(tmp_path, text, key):
 def test_missing_profile_file_is_a_profile_error(tmp_path):
     with pytest.raises(ProfileError, match="cannot read"):
         load(tmp_path / "absent.toml")
+
+
+
+def test_topology_is_loopback_unless_the_profile_or_the_command_line_says_netns():
+    assert load().topology == "loopback"
+    assert load(topology="netns").topology == "netns"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.capture import SIP1, SIP2, Capture
-from fixtures.netns import TopologyUnavailable, entered, existing_namespaces, topology
+from fixtures.netns import TopologyUnavailable, entered, existing_namespaces, sweep_stale, topology
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,3 +87,20 @@ def test_unprivileged_topology_is_unavailable(tmp_path: Path) -> None:
                              sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30,
                             env={**os.environ, "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)})
     assert result.stdout.startswith("unavailable:"), (result.stdout, result.stderr[-1000:])
+
+
+def test_namespaces_of_a_killed_run_are_swept_by_the_next(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait(timeout=10)
+    stale, foreign = f"mcsec-p{dead.pid}-beef-ue", "mcsec-test-foreign"
+    for name in (stale, foreign):
+        made = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True, timeout=10)
+        if made.returncode != 0:
+            pytest.skip(f"namespaces unavailable here: {made.stderr.strip()}")
+    try:
+        assert stale in sweep_stale()
+        left = existing_namespaces()
+        assert stale not in left and foreign in left, "only namespaces named after a dead run are swept"
+    finally:
+        for name in (stale, foreign):
+            subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
