@@ -35,7 +35,7 @@ class World:
     answer: object | None = None                                   # the last SIP answer (upper tester or test UA)
     answers: list = field(default_factory=list)
     ua: object | None = None                                       # the test system's own SIP UA, when used
-    wire: object | None = None                                     # the scenario's WireCapture (@wire scenarios)
+    wire: object | None = None                                     # the scenario's WireCapture (SIP-1 and SIP-2)
     captured: dict = field(default_factory=dict)                   # reference point -> captured request
     injected_user: str | None = None
     injection: object | None = None                                # the last injection and its answer

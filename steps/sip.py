@@ -122,14 +122,30 @@ def answer_names_caller(world: World, user: str) -> None:
 
 # --- what the SIP core saw -----------------------------------------------------------------------
 
+def wire_messages(world: World) -> list[WireMessage]:
+    """Every SIP message captured on SIP-1 and SIP-2 so far in this scenario; without a capture (no
+    raw-socket privilege) there is no verdict that needs one: inconclusive with the reason."""
+    if world.wire is None or world.wire.capture is None:
+        reason = world.wire.unavailable if world.wire is not None else "no capture armed"
+        raise Inconclusive(f"no wire verdict without a capture: {reason}")
+    return world.wire.capture.checkpoint()
+
+
+def observed(world: World) -> list[tuple[str, list[WireMessage]]]:
+    """What the SIP core received and sent, as the confidentiality verdicts judge it: the packets
+    captured on SIP-1 and SIP-2 (always), and the core's own record of its traffic when it keeps one.
+    Each comes with the words a failure names it by."""
+    views = [("on the wire (SIP-1 and SIP-2 captured)", wire_messages(world))]
+    if world.lab.core_keeps_record:
+        views.append(("in the SIP core's own record", core_messages(world)))
+    return views
+
+
 def core_messages(world: World) -> list[WireMessage]:
     """Every message the SIP core received or sent during this scenario: from its own record when
     it keeps one (the reference core), otherwise from the capture of SIP-1 and SIP-2."""
     if not world.lab.core_keeps_record:
-        if world.wire is None or world.wire.capture is None:
-            reason = world.wire.unavailable if world.wire is not None else "no capture armed"
-            raise Inconclusive(f"the SIP core keeps no record and nothing was captured: {reason}")
-        return world.wire.capture.checkpoint()
+        return wire_messages(world)
     messages = []
     for line in world.lab.trace_since(world.offsets):
         if line.get("role") != "core":
@@ -153,21 +169,22 @@ def _sensitive_values(world: World) -> list[str]:
 @then(parsers.parse('every body the SIP core relayed on SIP-1 and SIP-2 is S/MIME protected under the Key ID '
                     'of "{user}"\'s CEK'))
 def core_saw_protected(world: World, user: str) -> None:
-    messages = core_messages(world)
-    points = {m.point for m in messages if m.message is not None and m.message.body}
-    if points != {"SIP-1", "SIP-2"}:
-        raise Failed(f"protected bodies were seen on {sorted(points)}, expected both SIP-1 and SIP-2")
     key_id = key_id_bytes(int(world.answer.request_body["key_id"], 16))
-    bad = unprotected(messages, key_id=key_id)
-    if bad:
-        raise Failed("bodies not protected as required: " + "; ".join(c.describe() for c in bad[:4]))
+    for where, messages in observed(world):
+        points = {m.point for m in messages if m.message is not None and m.message.body}
+        if points != {"SIP-1", "SIP-2"}:
+            raise Failed(f"protected bodies were seen {where} on {sorted(points)}, expected both SIP-1 and SIP-2")
+        bad = unprotected(messages, key_id=key_id)
+        if bad:
+            raise Failed(f"bodies not protected as required {where}: " + "; ".join(c.describe() for c in bad[:4]))
 
 
 @then("no MCPTT ID or group ID of the scenario appears in anything the SIP core received or sent")
 def core_saw_no_identity(world: World) -> None:
-    findings = find_exposures(core_messages(world), _sensitive_values(world))
-    if findings:
-        raise Failed("sensitive values readable at the SIP core: " + describe(findings))
+    for where, messages in observed(world):
+        findings = find_exposures(messages, _sensitive_values(world))
+        if findings:
+            raise Failed(f"sensitive values readable {where}: " + describe(findings))
 
 
 # --- the test system's own user agent ------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Steps judged from captured packets, and steps that inject crafted packets onto SIP-1 or SIP-2.
 
-Capture is armed by the conformance plugin for scenarios tagged @wire; without raw-socket privilege
-there is no capture, and these scenarios are inconclusive with that reason, never pass.
+Capture is armed by the conformance plugin for every scenario; without raw-socket privilege there is
+no capture, and the scenarios judged from it are inconclusive with that reason, never pass.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class Injection:
 def _capture(world: World):
     wire = world.wire
     if wire is None:
-        raise RuntimeError("this step needs the @wire tag on its scenario or feature")
+        raise Inconclusive("no capture was armed for this scenario")
     if wire.capture is None:
         raise Inconclusive(f"no wire verdict without a capture: {wire.unavailable}")
     return wire.capture

@@ -11,7 +11,7 @@ Feature: MCPTT identities in SIP bodies are protected end to end under the KMS-d
     And the MCPTT client of "alice" has logged in and holds a CEK shared with the MCPTT server
     And the MCPTT client of "alice" has registered through the SIP core
 
-  @R713-SMIME-CEK @R713-SMIME-USE @R713-KEYID-SENT @R713-CONF-SIP1 @R713-CONF-SIP2 @R713-CONF-CORE
+  @wire @R713-SMIME-CEK @R713-SMIME-USE @R713-KEYID-SENT @R713-CONF-SIP1 @R713-CONF-SIP2 @R713-CONF-CORE
   Scenario Outline: A protected <method> round trip reveals no MCPTT identity to the SIP core
     When the MCPTT client of "alice" sends a <method> whose mcptt-info names "bob" and the group "sip:group-fire-7@example.org"
     Then the MCPTT server answers 200 with an mcptt-info protected under the same Key ID
