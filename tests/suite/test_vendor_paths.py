@@ -189,3 +189,70 @@ def test_sip_core_path(tmp_path, baseline_run):
     assert run.status == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert run.results["sut"]["iut_roles"] == ["core"]
     assert "core.log" not in {p.name for p in (tmp_path / "out" / "logs").iterdir()}
+
+
+def client_profile(folder: Path, peers: dict, product: dict, core_sip1: int) -> Path:
+    """examples/client-under-test.toml, filled in as the guide says: the served IdM and KMS, the product's
+    upper testers and SIP addresses, both CAs in one ca.pem, the printed passwords, the fixed core port."""
+    text = (ROOT / "examples" / "client-under-test.toml").read_text()
+    clients = product["roles"]["client"]
+    fills = [('idm_url = "https://127.0.0.1:38059"', f"idm_url = {_toml(peers['roles']['idm']['url'])}"),
+             ('kms_url = "https://127.0.0.1:39301"', f"kms_url = {_toml(peers['roles']['kms']['url'])}"),
+             ('alice = "https://127.0.0.1:7001"', f"alice = {_toml(clients['upper_testers']['alice'])}"),
+             ('bob = "https://127.0.0.1:7002"', f"bob = {_toml(clients['upper_testers']['bob'])}"),
+             ('alice = "127.0.0.1:5081"', f"alice = {_toml(clients['sip']['alice'])}"),
+             ('bob = "127.0.0.1:5082"', f"bob = {_toml(clients['sip']['bob'])}"),
+             ("core_sip1 = 5060", f"core_sip1 = {core_sip1}")]
+    for u in peers["users"]:
+        fills += [('"password-printed-by-mcsec-serve"', _toml(u["password"])),
+                  ('"sip-password-printed-by-mcsec-serve"', _toml(u["sip_password"]))]
+    fills += [('"secret-printed-by-mcsec-serve"', _toml(sv["client_secret"])) for sv in peers["servers"]]
+    for old, new in fills:
+        assert old in text, f"examples/client-under-test.toml no longer has {old}"
+        text = text.replace(old, new, 1)
+    (folder / "ca.pem").write_text(peers["ca_cert_pem"] + product["ca_cert_pem"])
+    path = folder / "my-client.toml"
+    path.write_text(text)
+    return path
+
+
+def test_mcptt_client_path(tmp_path, baseline_run):
+    """I have an MCPTT client: reference clients served as the product, behind their upper testers,
+    configured with the served IdM and KMS and the lab's core on the fixed [lab.ports] core_sip1; the
+    lab runs the SIP core and the MCPTT server."""
+    core_sip1 = _free_port()
+    with serve("idm,kms", tmp_path / "peers") as peers:
+        # The product: configured with the served IdM, KMS and CA, the printed user credentials, and
+        # the lab core's fixed SIP-1 address as its outbound proxy (no core or server served).
+        (tmp_path / "product").mkdir()
+        shutil.copy(peers["ca_cert_path"], tmp_path / "product" / "peers-ca.pem")
+        serve_profile = tmp_path / "product" / "serve-client.toml"
+        text = REFERENCE_PROFILE.read_text().replace('roles = ["idm", "kms", "client", "server", "core"]',
+                                                     "roles = []")
+        for u in peers["users"]:
+            text = text.replace(f'username = {_toml(u["username"])}\n',
+                                f'username = {_toml(u["username"])}\npassword = {_toml(u["password"])}\n'
+                                f'sip_password = {_toml(u["sip_password"])}\n', 1)
+        for sv in peers["servers"]:
+            text = text.replace(f'client_id = {_toml(sv["client_id"])}\n',
+                                f'client_id = {_toml(sv["client_id"])}\nclient_secret = {_toml(sv["client_secret"])}\n', 1)
+        serve_profile.write_text(text + "\n[ixit.endpoints]\n"
+                                 f"idm_url = {_toml(peers['roles']['idm']['url'])}\n"
+                                 f"kms_url = {_toml(peers['roles']['kms']['url'])}\n"
+                                 'ca_cert = "peers-ca.pem"\n'
+                                 f'core_sip1 = "127.0.0.1:{core_sip1}"\n'
+                                 # not used by a client; named so that no core or server is served
+                                 'core_sip2 = "127.0.0.1:9"\nserver_sip = "127.0.0.1:9"\n')
+        with serve("client", tmp_path / "served", "--sut", str(serve_profile)) as product:
+            assert set(product["roles"]) == {"idm", "client"}, product["roles"].keys()
+            profile = client_profile(tmp_path, peers, product, core_sip1)
+            check = profile_check(profile)
+            assert check.returncode == 0, check.stderr
+            assert f"SIP core      reference core: SIP-1 on 127.0.0.1:{core_sip1} (fixed by [lab.ports])" \
+                in check.stdout, check.stdout
+            run = mcsec_run(tmp_path / "out", "--sut", str(profile))
+    _claimed_verdicts_match(run, baseline_run)
+    assert run.status == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert run.results["sut"]["iut_roles"] == ["client"]
+    logs = {p.name for p in (tmp_path / "out" / "logs").iterdir()}
+    assert "client-alice.log" not in logs and {"core.log", "server.log"} <= logs, logs
