@@ -107,6 +107,7 @@ class CoreService:
         try:
             sip1 = await bind_face(config.sip1_host, config.sip1_port, timers)
             sip2 = await bind_face(config.sip2_host, config.sip2_port, timers)
+            sip1.ua_core = sip2.ua_core = False  # a proxy relays 2xx retransmissions and ACKs, it makes none
             if "core_drop_malformed" in config.faults:
                 sip1.answer_malformed = sip2.answer_malformed = False
             if "core_answer_unanswerable" in config.faults:
