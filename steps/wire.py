@@ -18,7 +18,7 @@ from impl.mcptt.info import McpttInfo, build as build_info
 from impl.mcptt.info import CONTENT_TYPE as INFO_CONTENT_TYPE
 from impl.sip import Request, Response
 from steps.common import World
-from steps.sip import GROUP_ID, _send, _ut
+from steps.sip import GROUP_ID, _send
 
 ANSWER_TIMEOUT_S = 5.0
 

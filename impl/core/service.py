@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import threading
 
 from impl.core.config import CoreConfig, load_config
 from impl.core.proxy import SipCore
 from impl.core.trace import TraceWriter
 from impl.sip import SipEndpoint, TimerConfig
+from impl.sip.transport import free_port_pair
 
 log = logging.getLogger("mcsec.core")
 
@@ -27,16 +27,6 @@ class CoreStartError(RuntimeError):
     """The core could not bind its ports or open its trace."""
 
 
-def _free_port_pair(host: str) -> int:
-    """A port number free for both UDP and TCP on ``host`` right now."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as tcp, socket.socket(family, socket.SOCK_DGRAM) as udp:
-        tcp.bind((host, 0))
-        port = tcp.getsockname()[1]
-        udp.bind((host, port))
-        return port
-
-
 async def bind_face(host: str, port: int, timers: TimerConfig) -> SipEndpoint:
     """An endpoint serving UDP and TCP on the same port (a free one when ``port`` is 0)."""
     if port:
@@ -44,7 +34,7 @@ async def bind_face(host: str, port: int, timers: TimerConfig) -> SipEndpoint:
     last: OSError | None = None
     for _ in range(_PORT_ATTEMPTS):
         try:
-            candidate = _free_port_pair(host)
+            candidate = free_port_pair(host)
             return await SipEndpoint.start(host=host, udp_port=candidate, tcp_port=candidate, timers=timers)
         except OSError as exc:  # taken between the probe and the bind: try another
             last = exc

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import socket
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from impl.mcptt.trace import SipTrace
-from impl.netns import socket_in
 from impl.sip import SipEndpoint, TimerConfig
+from impl.sip.transport import free_port_pair
 
 T = TypeVar("T")
 _PORT_ATTEMPTS = 20
@@ -23,23 +22,6 @@ _PORT_ATTEMPTS = 20
 
 class RuntimeStartError(RuntimeError):
     """The SIP endpoint could not be bound."""
-
-
-def _free_port_for_both(host: str, netns: str | None = None) -> int:
-    """A port free for both UDP and TCP on ``host`` (in namespace ``netns``) right now."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    for _ in range(_PORT_ATTEMPTS):
-        with socket_in(netns, family, socket.SOCK_DGRAM) as udp:
-            udp.bind((host, 0))
-            port = udp.getsockname()[1]
-            with socket_in(netns, family, socket.SOCK_STREAM) as tcp:
-                tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                try:
-                    tcp.bind((host, port))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeStartError(f"no port free for both UDP and TCP on {host}")
 
 
 class SipRuntime:
@@ -71,7 +53,11 @@ class SipRuntime:
         self._thread.start()
         last: Exception | None = None
         for _ in range(_PORT_ATTEMPTS if self._port == 0 else 1):
-            port = self._port or _free_port_for_both(self.host, self.netns)
+            try:
+                port = self._port or free_port_pair(self.host, self.netns)
+            except OSError as exc:
+                self.stop()
+                raise RuntimeStartError(f"cannot bind SIP on {self.host}: {exc}") from None
             try:
                 self.endpoint = self.run(SipEndpoint.start(host=self.host, udp_port=port, tcp_port=port,
                                                            timers=self._timers, netns=self.netns), timeout)

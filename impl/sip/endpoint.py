@@ -16,7 +16,8 @@
 The UA core's 2xx duties (RFC 3261 sections 13.3.1.4 and 13.2.2.4): a 2xx to an INVITE is sent again
 after T1, doubling up to T2, until the ACK with its Call-ID and CSeq number arrives or 64*T1 has
 passed; an ACK sent with :meth:`SipEndpoint.send_stateless` is sent again for each retransmission of
-that 2xx, for 64*T1. A proxy, which leaves both to the UAs, sets :attr:`SipEndpoint.ua_core` False.
+that 2xx, for 64*T1 (impl/sip/ua_core.py). A proxy, which leaves both to the UAs, sets
+:attr:`SipEndpoint.ua_core` False.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from .transaction_base import (
     server_key,
 )
 from .transport import Address, Flow, TcpTransport, UdpTransport
+from .ua_core import OkExchange
 
 __all__ = ["SipEndpoint", "RequestContext", "EndpointStats", "RequestHandler"]
 
@@ -80,27 +82,6 @@ class EndpointStats:
     ok_retransmissions_sent: int = 0   # 2xx to INVITE sent again while no ACK came
     acks_resent: int = 0               # ACK sent again for a retransmitted 2xx
     ok_unacknowledged: int = 0         # 2xx to INVITE given up after 64*T1 without ACK
-
-
-@dataclass(eq=False)
-class _UnackedOk:
-    """A 2xx to an INVITE sent by the UAS core and not yet acknowledged."""
-
-    data: bytes
-    flow: Flow
-    destination: Address | None
-    interval: float
-    deadline: float
-    handle: asyncio.TimerHandle | None = None
-
-
-@dataclass(eq=False)
-class _SentAck:
-    """An ACK for a 2xx, kept to answer retransmissions of that 2xx."""
-
-    data: bytes
-    flow: Flow
-    expires: float
 
 
 @dataclass(eq=False)
@@ -179,8 +160,7 @@ class SipEndpoint:
         #: The UA core's 2xx duties (retransmit 2xx until ACK, ACK again each retransmitted 2xx): True
         #: for user agents; a proxy sets False and relays both.
         self.ua_core = True
-        self._unacked: dict[tuple[str, int], _UnackedOk] = {}
-        self._acks: dict[tuple[str, int], _SentAck] = {}
+        self._ok_exchange = OkExchange(self.timers, self.stats)
         #: Answer malformed requests with the status their error maps to (RFC 3261): True. False drops
         #: them all; "always" also answers what RFC 3261 drops (deliberate deviations for fault tests).
         self.answer_malformed: bool | str = True
@@ -230,11 +210,7 @@ class SipEndpoint:
                 entry.future.set_exception(TransportError("endpoint closed"))
         for server in list(self._servers.values()):
             self._cancel_timers(server.timers)
-        for unacked in self._unacked.values():
-            if unacked.handle is not None:
-                unacked.handle.cancel()
-        self._unacked.clear()
-        self._acks.clear()
+        self._ok_exchange.close()
         self._clients.clear()
         self._servers.clear()
         for task in list(self._tasks):
@@ -284,7 +260,7 @@ class SipEndpoint:
         data = message.to_bytes()
         flow.send(data)
         if self.ua_core and isinstance(message, Request) and message.method == "ACK":
-            self._remember_ack(message, data, flow)
+            self._ok_exchange.ack_sent(message, data, flow)
 
     async def send_request(self, request: Request, destination: Address, *, transport: str = "udp",
                            timeout: float | None = None, add_via: bool | None = None,
@@ -425,7 +401,7 @@ class SipEndpoint:
         entry = self._clients.get(key)
         if entry is None:
             self.stats.stray_responses += 1
-            if self._ack_again(response):
+            if self.ua_core and self._ok_exchange.ack_again(response):
                 return
             if self.on_stray_response is not None:
                 self.on_stray_response(response, flow)
@@ -457,7 +433,7 @@ class SipEndpoint:
             self._run_server(existing, txn.receive_request(request))
             return
         if request.method == "ACK":
-            self._acknowledged(request)
+            self._ok_exchange.acknowledged(request)
             handler = self._handlers.get("ACK")
             if handler is not None:
                 self._spawn(self._call_ack_handler(handler, request, flow))
@@ -562,7 +538,7 @@ class SipEndpoint:
                     return
                 if (self.ua_core and not action.retransmission and txn.request.method == "INVITE"
                         and action.message.is_success):
-                    self._until_acked(action.message, data, entry.flow, destination)
+                    self._ok_exchange.sent(action.message, data, entry.flow, destination)
             elif isinstance(action, StartTimer):
                 self._arm(entry.timers, action, lambda name, e=entry: self._server_timer(e, name))
             elif isinstance(action, CancelTimer):
@@ -576,78 +552,6 @@ class SipEndpoint:
                 self._cancel_timers(entry.timers)
                 if self._servers.get(txn.key) is entry:
                     del self._servers[txn.key]
-
-    # -- the UA core's 2xx duties (RFC 3261 13.3.1.4, 13.2.2.4) ------------------------------------------
-    @staticmethod
-    def _dialog_key(message: Request | Response) -> tuple[str, int] | None:
-        try:
-            return (message.call_id, message.cseq.seq)
-        except (InvalidHeaderValue, KeyError, ValueError):
-            return None
-
-    def _until_acked(self, response: Response, data: bytes, flow: Flow, destination: Address | None) -> None:
-        key = self._dialog_key(response)
-        if key is None:
-            return
-        old = self._unacked.pop(key, None)
-        if old is not None and old.handle is not None:
-            old.handle.cancel()
-        loop = asyncio.get_running_loop()
-        unacked = _UnackedOk(data, flow, destination, self.timers.t1, loop.time() + 64 * self.timers.t1)
-        self._unacked[key] = unacked
-        unacked.handle = loop.call_later(unacked.interval, self._resend_ok, key, unacked)
-
-    def _resend_ok(self, key: tuple[str, int], unacked: _UnackedOk) -> None:
-        if self._unacked.get(key) is not unacked:
-            return
-        loop = asyncio.get_running_loop()
-        if loop.time() >= unacked.deadline:
-            del self._unacked[key]
-            self.stats.ok_unacknowledged += 1
-            log.info("no ACK for the 2xx of INVITE %s within 64*T1", key[1])
-            return
-        try:
-            unacked.flow.send(unacked.data, unacked.destination)
-        except TransportError:
-            del self._unacked[key]
-            return
-        self.stats.ok_retransmissions_sent += 1
-        unacked.interval = min(2 * unacked.interval, self.timers.t2)
-        unacked.handle = loop.call_later(unacked.interval, self._resend_ok, key, unacked)
-
-    def _acknowledged(self, ack: Request) -> None:
-        key = self._dialog_key(ack)
-        unacked = self._unacked.pop(key, None) if key is not None else None
-        if unacked is not None and unacked.handle is not None:
-            unacked.handle.cancel()
-
-    def _remember_ack(self, ack: Request, data: bytes, flow: Flow) -> None:
-        key = self._dialog_key(ack)
-        if key is None:
-            return
-        now = asyncio.get_running_loop().time()
-        for old in [k for k, sent in self._acks.items() if sent.expires <= now]:
-            del self._acks[old]
-        self._acks[key] = _SentAck(data, flow, now + 64 * self.timers.t1)
-
-    def _ack_again(self, response: Response) -> bool:
-        """A retransmitted 2xx to an INVITE this UA has acknowledged: send the same ACK again."""
-        if not self.ua_core or not response.is_success:
-            return False
-        key = self._dialog_key(response)
-        sent = self._acks.get(key) if key is not None else None
-        try:
-            is_invite = response.cseq.method == "INVITE"
-        except (InvalidHeaderValue, KeyError, ValueError):
-            return False
-        if sent is None or not is_invite or sent.expires <= asyncio.get_running_loop().time():
-            return False
-        try:
-            sent.flow.send(sent.data)
-        except TransportError:
-            return True
-        self.stats.acks_resent += 1
-        return True
 
     def _server_timer(self, entry: _ServerEntry, name: str) -> None:
         entry.timers.pop(name, None)

@@ -29,7 +29,8 @@ from .framing import Frame, FramingFailure, Ping, StreamFramer
 from .message import Request, Response
 from .parser import DEFAULT_MAX_MESSAGE_SIZE, parse_message
 
-__all__ = ["Flow", "TransportStats", "UdpTransport", "TcpTransport", "TcpConnection", "Address", "WireHook"]
+__all__ = ["Flow", "TransportStats", "UdpTransport", "TcpTransport", "TcpConnection", "Address", "WireHook",
+           "free_port_pair"]
 
 log = logging.getLogger("impl.sip.transport")
 
@@ -41,8 +42,29 @@ WireHook = Callable[[str, bytes, "Flow", Address], None]
 _READ_CHUNK = 65536
 
 
+_PORT_ATTEMPTS = 20
+
+
 def _family(host: str) -> int:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def free_port_pair(host: str, netns: str | None = None) -> int:
+    """A port number free for both UDP and TCP on ``host`` (in namespace ``netns``) right now: SIP
+    serves both on one port. Raises OSError when none is found in a bounded number of tries."""
+    family = _family(host)
+    for _ in range(_PORT_ATTEMPTS):
+        with socket_in(netns, family, socket.SOCK_DGRAM) as udp:
+            udp.bind((host, 0))
+            port = udp.getsockname()[1]
+            with socket_in(netns, family, socket.SOCK_STREAM) as tcp:
+                tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    tcp.bind((host, port))
+                except OSError:
+                    continue
+                return port
+    raise OSError(f"no port free for both UDP and TCP on {host}")
 
 
 @dataclass

@@ -2,15 +2,12 @@
 namespace, the SIP core in core, the MCPTT server in as; SIP-1 and SIP-2 are veth links captured by
 interface, and the test system's own SIP traffic (its user agents, injections) crosses them too."""
 import os
-import shutil
-import subprocess
-import sys
 
 import pytest
 
 from fixtures.capture import SIP1, SIP2, read_pcap
 from fixtures.netns import existing_namespaces
-from tests.suite.conftest import RUN_TIMEOUT_S, RunResult, mcsec_run
+from tests.suite.conftest import RunResult, mcsec_run
 
 # The addresses of fixtures/netns.py: ue-sip1 / core-sip1 on SIP-1, core-sip2 / as-sip2 on SIP-2.
 LINK_HOSTS = {SIP1: {"10.79.1.1", "10.79.1.2"}, SIP2: {"10.79.1.5", "10.79.1.6"}}
@@ -99,15 +96,10 @@ def test_a_server_ignoring_the_key_id_is_caught_by_injection_on_both_links(tmp_p
 
 
 def test_without_the_privilege_for_namespaces_every_scenario_is_inconclusive(tmp_path):
-    if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        pytest.fail("this test needs root and setpriv (util-linux) to drop CAP_SYS_ADMIN")
-    out = tmp_path / "out"
-    proc = subprocess.run(
-        ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin",
-         sys.executable, "-m", "mcsec", "run", "--out", str(out), "--topology", "netns",
-         "--requirement", "R713-KEYID-SELECT"],
-        capture_output=True, text=True, timeout=RUN_TIMEOUT_S, env={**os.environ, "MCSEC_FAULTS": ""})
-    run = RunResult(proc.returncode, proc.stdout, proc.stderr, out)
+    if os.geteuid() != 0:
+        pytest.fail("this test needs root, to drop CAP_SYS_ADMIN from it")
+    run = mcsec_run(tmp_path / "out", "--topology", "netns", "--requirement", "R713-KEYID-SELECT",
+                    drop_caps=("sys_admin",))
     assert run.status == 3, run.stdout + run.stderr
     assert run.results["scenarios"]
     for s in run.results["scenarios"]:

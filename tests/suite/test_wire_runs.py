@@ -1,13 +1,6 @@
 """Wire scenarios in whole runs: Kamailio as the SIP core, no privilege, pcap evidence read back."""
-import os
-import shutil
-import subprocess
-import sys
-
-import pytest
-
 from fixtures.capture import SIP1, SIP2, read_pcap
-from tests.suite.conftest import RUN_TIMEOUT_S, RunResult, mcsec_run
+from tests.suite.conftest import mcsec_run
 
 
 def test_stored_pcaps_hold_the_scenario_messages(baseline_run):
@@ -26,15 +19,8 @@ def test_stored_pcaps_hold_the_scenario_messages(baseline_run):
 
 
 def test_without_raw_socket_privilege_wire_verdicts_are_inconclusive_never_pass(tmp_path):
-    if shutil.which("setpriv") is None:
-        pytest.fail("setpriv (util-linux) is needed to drop CAP_NET_RAW for this test")
-    out = tmp_path / "out"
-    proc = subprocess.run(
-        ["setpriv", "--bounding-set=-net_raw,-net_admin", "--inh-caps=-net_raw,-net_admin",
-         sys.executable, "-m", "mcsec", "run", "--out", str(out), "--requirement", "R713-CONF-SIP1",
-         "--requirement", "R713-KEYID-SELECT"],
-        capture_output=True, text=True, timeout=RUN_TIMEOUT_S, env={**os.environ, "MCSEC_FAULTS": ""})
-    run = RunResult(proc.returncode, proc.stdout, proc.stderr, out)
+    run = mcsec_run(tmp_path / "out", "--requirement", "R713-CONF-SIP1", "--requirement", "R713-KEYID-SELECT",
+                    drop_caps=("net_raw", "net_admin"))
     assert run.status == 3, run.stdout + run.stderr
     scenarios = run.results["scenarios"]
     # Judged from the capture: the on-the-wire feature, the injections (they replay a captured request)
