@@ -115,6 +115,9 @@ def _make_handler_class(router: Router, server_name: str) -> type[BaseHTTPReques
         server_version = server_name
         sys_version = ""
         protocol_version = "HTTP/1.1"
+        # Headers and body go out as two writes (two TLS records); with Nagle on, the second
+        # waits for the peer's delayed ACK, about 40 ms on every response.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             pass  # access lines are written by _dispatch without query or headers
