@@ -34,11 +34,11 @@ def _median_ms(fn, repeat: int) -> float:
 
 def measure(repeat: int) -> dict[str, float]:
     sys.path.insert(0, str(ROOT))
-    from impl.ibc import eccsi, sakke
-    from impl.ibc.freshness import AcceptAll
-    from impl.ibc.kms_keys import IbcKms
-    from impl.ibc.mikey import KeyPurpose, build_i_message, process_i_message
-    from impl.ibc.uid import KeyPeriod, unix_to_ntp
+    from mcsec.impl.ibc import eccsi, sakke
+    from mcsec.impl.ibc.freshness import AcceptAll
+    from mcsec.impl.ibc.kms_keys import IbcKms
+    from mcsec.impl.ibc.mikey import KeyPurpose, build_i_message, process_i_message
+    from mcsec.impl.ibc.uid import KeyPeriod, unix_to_ntp
 
     kms = IbcKms.generate("kms.example.org", KeyPeriod(2592000))
     period_no = kms.key_period.number_at(unix_to_ntp(time.time()))

@@ -24,15 +24,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import impl.smime as smime  # noqa: E402
-from fixtures.lab import Lab  # noqa: E402
-from fixtures.profile import load  # noqa: E402
-from fixtures.roleprocess import RoleProcess  # noqa: E402
-from impl.idm.login import discover, login_with_pkce  # noqa: E402
-from impl.kms.cekclient import CekClient  # noqa: E402
-from impl.mcptt import McpttInfo, SealingKey, SipBinding, build_body, open_info, read_body, read_clear  # noqa: E402
-from impl.sip import SipEndpoint, make_request  # noqa: E402
-from impl.sip.digest import Challenge, authorization  # noqa: E402
+import mcsec.impl.smime as smime  # noqa: E402
+from mcsec.fixtures.lab import Lab  # noqa: E402
+from mcsec.fixtures.profile import load  # noqa: E402
+from mcsec.fixtures.roleprocess import RoleProcess  # noqa: E402
+from mcsec.impl.idm.login import discover, login_with_pkce  # noqa: E402
+from mcsec.impl.kms.cekclient import CekClient  # noqa: E402
+from mcsec.impl.mcptt import McpttInfo, SealingKey, SipBinding, build_body, open_info, read_body, read_clear  # noqa: E402
+from mcsec.impl.sip import SipEndpoint, make_request  # noqa: E402
+from mcsec.impl.sip.digest import Challenge, authorization  # noqa: E402
 
 SERVER_URI = "sip:mcptt-as@example.org"
 
@@ -145,14 +145,14 @@ def main() -> int:
         servers, cores, targets = {}, {}, {}
         try:
             for name, required in (("protected", True), ("clear", False)):
-                servers[name] = RoleProcess(f"server-{name}", "impl.server",
+                servers[name] = RoleProcess(f"server-{name}", "mcsec.impl.server",
                                             server_config(lab, profile, protection_required=required),
                                             Path(tmp) / name)
                 servers[name].start()
                 sip = servers[name].info["sip"]
                 targets[name] = (sip["host"], sip["port"])
                 if not args.direct:
-                    cores[name] = RoleProcess(f"core-{name}", "impl.core",
+                    cores[name] = RoleProcess(f"core-{name}", "mcsec.impl.core",
                                               core_config(servers[name], profile, args.transport,
                                                           Path(tmp) / name / "core-trace.jsonl"), Path(tmp) / name)
                     sip1 = cores[name].start()["sip1"]

@@ -1,7 +1,7 @@
 """Readers for items of a role's JSON configuration: each names the bad item in a ConfigError."""
 from __future__ import annotations
 
-from impl.rolemain import ConfigError
+from mcsec.impl.rolemain import ConfigError
 
 
 def string(table: dict, key: str, where: str) -> str:

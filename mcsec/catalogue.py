@@ -9,13 +9,13 @@ long as the feature text does.
 from __future__ import annotations
 
 import re
+from importlib import resources
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
-ROOT = Path(__file__).resolve().parents[1]
-FEATURES_DIR = ROOT / "features"
+FEATURES_DIR = Path(str(resources.files("mcsec.features")))  # package data, wherever mcsec is installed
 CATALOGUE_PATH = FEATURES_DIR / "requirements.toml"
 
 REQUIREMENT_ID = re.compile(r"^R(713|714|SIP)-[A-Z0-9]+(-[A-Z0-9]+)*$")

@@ -8,6 +8,8 @@ pass as evidence, and writes results.json and junit.xml at the end.
 from __future__ import annotations
 
 import datetime as _dt
+import os
+from importlib import resources
 import sys
 import time
 from dataclasses import dataclass, field
@@ -17,16 +19,16 @@ from typing import TextIO
 import pytest
 from pytest_bdd.scenario import scenario_wrapper_template_registry
 
-from fixtures import verdicts
-from fixtures.conformance import LAB_KEY, RUN_SETTINGS, SCENARIO_ID, RunSettings, evidence_folder
-from fixtures.profile import Profile
-from mcsec.catalogue import ROOT, Requirement, feature_rel, load_catalogue, requirement_tags, scenario_id
-from reports import outputs, results
-from reports import waivers as waiver_rules
-from reports.results import ScenarioResult, StepResult
-from reports.waivers import Waiver
+from mcsec.fixtures import verdicts
+from mcsec.fixtures.conformance import LAB_KEY, RUN_SETTINGS, SCENARIO_ID, RunSettings, evidence_folder
+from mcsec.fixtures.profile import Profile
+from mcsec.catalogue import Requirement, feature_rel, load_catalogue, requirement_tags, scenario_id
+from mcsec.reports import outputs, results
+from mcsec.reports import waivers as waiver_rules
+from mcsec.reports.results import ScenarioResult, StepResult
+from mcsec.reports.waivers import Waiver
 
-SCENARIO_MODULE = ROOT / "steps" / "scenarios.py"
+SCENARIO_MODULE = Path(str(resources.files("mcsec.steps") / "scenarios.py"))
 
 
 @dataclass
@@ -192,8 +194,9 @@ def run(profile: Profile, out_dir: Path, *, requirements: set[str] | None = None
     catalogue = load_catalogue()
     settings = RunSettings(profile=profile, out_dir=out_dir)
     recorder = Recorder(settings, catalogue, requirements, progress)
-    args = [str(SCENARIO_MODULE), "-p", "fixtures.conformance", "-p", "no:terminal", "-p", "no:cacheprovider",
-            "--rootdir", str(ROOT), "-o", "python_files=scenarios.py", "-W", "ignore::DeprecationWarning"]
+    args = [str(SCENARIO_MODULE), "-p", "mcsec.fixtures.conformance", "-p", "no:terminal", "-p", "no:cacheprovider",
+            "--rootdir", str(SCENARIO_MODULE.parent), "-c", os.devnull, "--import-mode=importlib",
+            "-o", "python_files=scenarios.py", "-W", "ignore::DeprecationWarning"]
     if keyword:
         args += ["-k", keyword]
     started = _dt.datetime.now(_dt.timezone.utc)

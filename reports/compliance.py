@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from reports import evidence, results
-from reports.html_markup import Markup, el
-from reports.html_page import VERDICT_LABELS, page, section, verdict_badge
-from reports.kill_matrix_section import kill_matrix_section
-from reports.scenario_detail import Links, anchor, evidence_list, requirement_anchor, scenarios_section
+from mcsec.reports import evidence, results
+from mcsec.reports.html_markup import Markup, el
+from mcsec.reports.html_page import VERDICT_LABELS, page, section, verdict_badge
+from mcsec.reports.kill_matrix_section import kill_matrix_section
+from mcsec.reports.scenario_detail import Links, anchor, evidence_list, requirement_anchor, scenarios_section
 
 SUMMARY_ORDER = ("pass", "fail", "waived", "inconclusive", "not_applicable", "error")
 COLOURS = {"pass": "#1f7a3d", "fail": "#b3261e", "waived": "#7a4fb0", "inconclusive": "#b86200",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mcsec.catalogue import FEATURES_DIR, slug
-from reports.textsafe import xml_text
+from mcsec.reports.textsafe import xml_text
 
 _SCENARIO = re.compile(r"^\s*(Scenario Outline|Scenario Template|Scenario|Example)\s*:\s*(.*?)\s*$")
 _FEATURE = re.compile(r"^\s*Feature\s*:\s*(.*?)\s*$")

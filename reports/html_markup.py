@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import Iterable
 
-from reports.textsafe import xml_text
+from mcsec.reports.textsafe import xml_text
 
 VOID = frozenset({"br", "hr", "img", "meta", "link", "col", "wbr"})
 

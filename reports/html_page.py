@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from string import Template
 
-from reports.html_markup import Markup, el, escape
+from mcsec.reports.html_markup import Markup, el, escape
 
 VERDICT_LABELS = {
     "pass": "pass", "fail": "fail", "waived": "waived", "inconclusive": "inconclusive",

@@ -15,7 +15,7 @@ import datetime as _dt
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from reports.textsafe import xml_text
+from mcsec.reports.textsafe import xml_text
 
 _ERRORS = ("error", "inconclusive")
 _SKIPPED = ("not_applicable", "waived")

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from fixtures import verdicts
+from mcsec.fixtures import verdicts
 
 KILLED, SURVIVED, NOT_RUNNABLE, ERROR = "killed", "survived", "not_runnable", "error"
 FILENAME = "kill_matrix.json"

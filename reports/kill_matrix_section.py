@@ -1,10 +1,10 @@
 """compliance.html: the kill matrix section (fault -> requirements -> killing scenarios)."""
 from __future__ import annotations
 
-from reports.html_markup import Markup, el
-from reports.html_page import section, verdict_badge
-from reports.kill_matrix import NOT_RUNNABLE, SURVIVED, totals
-from reports.scenario_detail import anchor, requirement_anchor
+from mcsec.reports.html_markup import Markup, el
+from mcsec.reports.html_page import section, verdict_badge
+from mcsec.reports.kill_matrix import NOT_RUNNABLE, SURVIVED, totals
+from mcsec.reports.scenario_detail import anchor, requirement_anchor
 
 
 def _scenario_link(sid: str, verdict: str, names: dict[str, str]) -> Markup:

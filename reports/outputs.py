@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reports import compliance, cucumber, junit, kill_matrix
+from mcsec.reports import compliance, cucumber, junit, kill_matrix
 
 JUNIT, CUCUMBER, HTML = "junit.xml", "cucumber.json", "compliance.html"
 

@@ -7,7 +7,7 @@ import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fixtures import verdicts
+from mcsec.fixtures import verdicts
 from mcsec import __version__
 from mcsec.catalogue import Requirement
 

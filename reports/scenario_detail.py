@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from reports import evidence, sip_ladder
-from reports.html_markup import Markup, el
-from reports.html_page import verdict_badge
+from mcsec.reports import evidence, sip_ladder
+from mcsec.reports.html_markup import Markup, el
+from mcsec.reports.html_page import verdict_badge
 
 
 def anchor(scenario_id: str) -> str:

@@ -23,9 +23,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from fixtures import verdicts
+from mcsec.fixtures import verdicts
 from mcsec.catalogue import REQUIREMENT_ID
-from reports import results
+from mcsec.reports import results
 
 KEYS = ("scenario", "requirement", "reason", "expires")
 APPLIED, STALE, UNUSED = "applied", "stale", "unused"

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 import pytest
 from pytest_bdd import given
 
-from fixtures.lab import Lab
-from fixtures.profile import Profile
-from fixtures.verdicts import Failed, Inconclusive, NotApplicable
-from impl import httpclient
-from impl.idm import login
-from impl.kms.cekclient import CekClient, CekReply
-from impl.kms.cekxml import KmsCek
+from mcsec.fixtures.lab import Lab
+from mcsec.fixtures.profile import Profile
+from mcsec.fixtures.verdicts import Failed, Inconclusive, NotApplicable
+from mcsec.impl import httpclient
+from mcsec.impl.idm import login
+from mcsec.impl.kms.cekclient import CekClient, CekReply
+from mcsec.impl.kms.cekxml import KmsCek
 
 
 @dataclass
@@ -71,7 +71,7 @@ def require_ics(claimed: bool, item: str) -> None:
 
 @pytest.fixture
 def world(lab: Lab, request: pytest.FixtureRequest):
-    from fixtures.conformance import CAPTURE
+    from mcsec.fixtures.conformance import CAPTURE
     w = World(lab=lab, profile=lab.profile, offsets=lab.log_offsets(), wire=request.node.stash.get(CAPTURE, None))
     try:
         yield w

@@ -6,19 +6,19 @@ import hmac
 
 from pytest_bdd import given, parsers, then
 
-from fixtures.exposure import unprotected
-from fixtures.verdicts import Failed
-from impl.ibc import eccsi
-from impl.ibc.errors import IbcError
-from impl.ibc.mikey import KeyPurpose, key_id_of
-from impl.ibc.mikey_codec import decode_i_message
-from impl.ibc.mikey_errors import MikeyError
-from impl.ibc.mikey_payloads import IdRole
-from impl.mcptt.body import key_id_bytes
-from impl.mcptt.mikey_body import MIKEY_TYPE
-from steps.common import World
-from steps.ibc_state import IbcWorld
-from steps.sip import _ut, _ut_call, core_messages, observed
+from mcsec.fixtures.exposure import unprotected
+from mcsec.fixtures.verdicts import Failed
+from mcsec.impl.ibc import eccsi
+from mcsec.impl.ibc.errors import IbcError
+from mcsec.impl.ibc.mikey import KeyPurpose, key_id_of
+from mcsec.impl.ibc.mikey_codec import decode_i_message
+from mcsec.impl.ibc.mikey_errors import MikeyError
+from mcsec.impl.ibc.mikey_payloads import IdRole
+from mcsec.impl.mcptt.body import key_id_bytes
+from mcsec.impl.mcptt.mikey_body import MIKEY_TYPE
+from mcsec.steps.common import World
+from mcsec.steps.ibc_state import IbcWorld
+from mcsec.steps.sip import _ut, _ut_call, core_messages, observed
 
 
 @given(parsers.parse('the MCPTT client of "{user}" has logged in and provisioned her IBC key material'))

@@ -15,16 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.roleprocess import RoleProcess, RoleStartError
-from fixtures.capture import SIP1, SIP2
-from fixtures.sipua import Peer, TestUA
-from fixtures.verdicts import Inconclusive
-from impl.ibc.key_material import KmsCertificate, UserKeySet
-from impl.ibc.uid import unix_to_ntp
-from impl.kms.provclient import ProvisioningClient, ProvReply
-from impl.sip import Request, Response, make_request
-from steps.common import World, peer
-from steps.tokens import authenticate_server, authenticate_user
+from mcsec.fixtures.roleprocess import RoleProcess, RoleStartError
+from mcsec.fixtures.capture import SIP1, SIP2
+from mcsec.fixtures.sipua import Peer, TestUA
+from mcsec.fixtures.verdicts import Inconclusive
+from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
+from mcsec.impl.ibc.uid import unix_to_ntp
+from mcsec.impl.kms.provclient import ProvisioningClient, ProvReply
+from mcsec.impl.sip import Request, Response, make_request
+from mcsec.steps.common import World, peer
+from mcsec.steps.tokens import authenticate_server, authenticate_user
 
 
 @dataclass

@@ -6,11 +6,11 @@ import secrets
 
 from pytest_bdd import given, parsers, then, when
 
-from fixtures.verdicts import Failed
-from impl.kms.cekclient import CekReply
-from impl.kms.cekstore import CEK_PURPOSE_TAG, purpose_of
-from steps.common import World, peer
-from steps.tokens import authenticate_server, authenticate_user, forge
+from mcsec.fixtures.verdicts import Failed
+from mcsec.impl.kms.cekclient import CekReply
+from mcsec.impl.kms.cekstore import CEK_PURPOSE_TAG, purpose_of
+from mcsec.steps.common import World, peer
+from mcsec.steps.tokens import authenticate_server, authenticate_user, forge
 
 
 def _record(world: World, reply: CekReply) -> CekReply:

@@ -6,12 +6,12 @@ import time
 
 from pytest_bdd import parsers, then, when
 
-from fixtures.verdicts import Failed
-from impl.ibc.uid import unix_to_ntp
-from impl.kms.provclient import KeySetRejected, ProvReply, validate_key_set
-from steps.common import World, peer
-from steps.ibc_state import IbcWorld
-from steps.tokens import forge
+from mcsec.fixtures.verdicts import Failed
+from mcsec.impl.ibc.uid import unix_to_ntp
+from mcsec.impl.kms.provclient import KeySetRejected, ProvReply, validate_key_set
+from mcsec.steps.common import World, peer
+from mcsec.steps.ibc_state import IbcWorld
+from mcsec.steps.tokens import forge
 
 REQUESTS = ("init", "keyprov", "certcache")
 

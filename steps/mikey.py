@@ -13,19 +13,19 @@ from collections.abc import Callable
 
 from pytest_bdd import given, parsers, then, when
 
-from fixtures.verdicts import Failed, Inconclusive
-from impl.ibc import eccsi
-from impl.ibc.kms_keys import IbcKms
-from impl.ibc.mikey import BuiltIMessage, KeyPurpose, build_i_message
-from impl.ibc.mikey_codec import decode_i_message, encode_i_message, encode_unsigned
-from impl.ibc.mikey_payloads import SakkePayload
-from impl.ibc.uid import unix_to_ntp
-from impl.mcptt.body import SealingKey, SipBinding, build_body
-from impl.mcptt.info import McpttInfo
-from impl.mcptt.mikey_body import build_mikey_body
-from impl.sip import Request
-from steps.common import World
-from steps.ibc_state import IbcWorld
+from mcsec.fixtures.verdicts import Failed, Inconclusive
+from mcsec.impl.ibc import eccsi
+from mcsec.impl.ibc.kms_keys import IbcKms
+from mcsec.impl.ibc.mikey import BuiltIMessage, KeyPurpose, build_i_message
+from mcsec.impl.ibc.mikey_codec import decode_i_message, encode_i_message, encode_unsigned
+from mcsec.impl.ibc.mikey_payloads import SakkePayload
+from mcsec.impl.ibc.uid import unix_to_ntp
+from mcsec.impl.mcptt.body import SealingKey, SipBinding, build_body
+from mcsec.impl.mcptt.info import McpttInfo
+from mcsec.impl.mcptt.mikey_body import build_mikey_body
+from mcsec.impl.sip import Request
+from mcsec.steps.common import World
+from mcsec.steps.ibc_state import IbcWorld
 
 OTHER_KMS_URI = "kms.other.example"
 

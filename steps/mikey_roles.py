@@ -8,22 +8,23 @@ extra MCPTT server directly, playing the SIP core: it inserts the P-Asserted-Ide
 """
 from __future__ import annotations
 
+from importlib import resources
 import json
 from pathlib import Path
 
 from pytest_bdd import given, parsers, then, when
 
-from fixtures.uppertester import UpperTester, UpperTesterError
-from fixtures.verdicts import Failed, Inconclusive
-from impl.mcptt.body import SealingKey, SipBinding, build_body, key_id_of, open_info, read_body
-from impl.mcptt.errors import BodyError
-from impl.mcptt.info import McpttInfo
-from impl.mcptt.mikey_body import build_mikey_body
-from impl.sip import Request
-from steps.common import World
-from steps.ibc_state import IbcWorld
+from mcsec.fixtures.uppertester import UpperTester, UpperTesterError
+from mcsec.fixtures.verdicts import Failed, Inconclusive
+from mcsec.impl.mcptt.body import SealingKey, SipBinding, build_body, key_id_of, open_info, read_body
+from mcsec.impl.mcptt.errors import BodyError
+from mcsec.impl.mcptt.info import McpttInfo
+from mcsec.impl.mcptt.mikey_body import build_mikey_body
+from mcsec.impl.sip import Request
+from mcsec.steps.common import World
+from mcsec.steps.ibc_state import IbcWorld
 
-VECTORS = Path(__file__).resolve().parent.parent / "fixtures" / "vectors" / "mikey-sakke-vectors.json"
+VECTORS = resources.files("mcsec.fixtures") / "vectors" / "mikey-sakke-vectors.json"
 VECTOR_IMPU = "sip:alice@ims.streamwide.com"
 TEN_YEARS_S = 10 * 365 * 86400
 
@@ -46,7 +47,7 @@ def server_with_revocation(ibc: IbcWorld, user: str) -> None:
     ibc_item = dict(lab_server.config.get("ibc") or {})
     ibc_item["revoked"] = [{"user_uri": ibc.uri_of(user), "key_period_no": ibc.now_period()}]
     run_dir = Path(ibc.world.lab.run_dir) / "scenario-roles"
-    ibc.start_role("server-revoked", "server", "impl.server", {
+    ibc.start_role("server-revoked", "server", "mcsec.impl.server", {
         "port": 0, "ibc": ibc_item, "trace_path": str(run_dir / "server-revoked.trace.jsonl")})
     ibc.direct = "server-revoked"
 
@@ -62,7 +63,7 @@ def vector_server(ibc: IbcWorld, identity: str) -> None:
         raise RuntimeError(f"the vectors hold no key set of {identity!r}")
     initiator = _csk_vector()["Initiator URI"]
     run_dir = Path(ibc.world.lab.run_dir) / "scenario-roles"
-    ibc.start_role("server-vectors", "server", "impl.server", {
+    ibc.start_role("server-vectors", "server", "mcsec.impl.server", {
         "port": 0, "uri": f"sip:{identity.split(':', 1)[-1]}",
         "users": [{"impu": VECTOR_IMPU, "mcptt_id": initiator}],
         "ibc": {"identity": identity, "user_id_format": "hex", "freshness_window_s": TEN_YEARS_S,
@@ -128,8 +129,8 @@ _EMULATIONS = {
 def client_with_emulator(ibc: IbcWorld, user: str, defect: str) -> None:
     behaviour = _EMULATIONS[defect]
     run_dir = Path(ibc.world.lab.run_dir) / "scenario-roles"
-    kms = ibc.start_role("kms-emulator", "kms", "impl.kms", {"port": 0, "faults": [behaviour]})
-    client = ibc.start_role(f"client-{user}-emulated", f"client-{user}", "impl.client", {
+    kms = ibc.start_role("kms-emulator", "kms", "mcsec.impl.kms", {"port": 0, "faults": [behaviour]})
+    client = ibc.start_role(f"client-{user}-emulated", f"client-{user}", "mcsec.impl.client", {
         "sip_port": 0, "upper_tester": {**ibc.world.lab.roles[f"client-{user}"].config["upper_tester"], "port": 0},
         "kms": {**ibc.world.lab.roles[f"client-{user}"].config["kms"], "url": kms.info["url"]},
         "trace_path": str(run_dir / f"client-{user}-emulated.trace.jsonl")})

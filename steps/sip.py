@@ -11,18 +11,18 @@ import secrets
 
 from pytest_bdd import given, parsers, then, when
 
-from fixtures.capture import SIP1, WireMessage
-from fixtures.exposure import describe, find_exposures, unprotected
-from fixtures.sipua import Peer, TestUA
-from fixtures.uppertester import SipAnswer, UpperTester, UpperTesterError
-from fixtures.verdicts import Failed, Inconclusive
-from impl.kms.cekstore import CEK_PURPOSE_TAG
-from impl.mcptt.body import OutgoingBody, SealingKey, SipBinding, build_body, key_id_bytes
-from impl.mcptt.info import McpttInfo
-from impl.sip import make_request, parse_message
-from impl.sip.errors import SipParseError
-from steps.common import World, peer
-from steps.tokens import authenticate_user
+from mcsec.fixtures.capture import SIP1, WireMessage
+from mcsec.fixtures.exposure import describe, find_exposures, unprotected
+from mcsec.fixtures.sipua import Peer, TestUA
+from mcsec.fixtures.uppertester import SipAnswer, UpperTester, UpperTesterError
+from mcsec.fixtures.verdicts import Failed, Inconclusive
+from mcsec.impl.kms.cekstore import CEK_PURPOSE_TAG
+from mcsec.impl.mcptt.body import OutgoingBody, SealingKey, SipBinding, build_body, key_id_bytes
+from mcsec.impl.mcptt.info import McpttInfo
+from mcsec.impl.sip import make_request, parse_message
+from mcsec.impl.sip.errors import SipParseError
+from mcsec.steps.common import World, peer
+from mcsec.steps.tokens import authenticate_user
 
 GROUP_ID = "sip:group-fire-7@example.org"
 

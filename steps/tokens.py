@@ -8,10 +8,10 @@ import time
 import jwt
 from pytest_bdd import given, parsers, when
 
-from fixtures import tokenforge
-from fixtures.verdicts import Failed
-from impl.idm import login
-from steps.common import World, peer, require_ics
+from mcsec.fixtures import tokenforge
+from mcsec.fixtures.verdicts import Failed
+from mcsec.impl.idm import login
+from mcsec.steps.common import World, peer, require_ics
 
 
 def _discovery(world: World):

@@ -9,16 +9,16 @@ from dataclasses import dataclass
 
 from pytest_bdd import given, parsers, then, when
 
-from fixtures import inject
-from fixtures.capture import SIP1, SIP2, WireMessage
-from fixtures.exposure import describe, find_exposures, unprotected
-from fixtures.verdicts import Failed, Inconclusive, NotApplicable
-from impl.mcptt.body import key_id_bytes
-from impl.mcptt.info import McpttInfo, build as build_info
-from impl.mcptt.info import CONTENT_TYPE as INFO_CONTENT_TYPE
-from impl.sip import Request, Response
-from steps.common import World
-from steps.sip import GROUP_ID, _send
+from mcsec.fixtures import inject
+from mcsec.fixtures.capture import SIP1, SIP2, WireMessage
+from mcsec.fixtures.exposure import describe, find_exposures, unprotected
+from mcsec.fixtures.verdicts import Failed, Inconclusive, NotApplicable
+from mcsec.impl.mcptt.body import key_id_bytes
+from mcsec.impl.mcptt.info import McpttInfo, build as build_info
+from mcsec.impl.mcptt.info import CONTENT_TYPE as INFO_CONTENT_TYPE
+from mcsec.impl.sip import Request, Response
+from mcsec.steps.common import World
+from mcsec.steps.sip import GROUP_ID, _send
 
 ANSWER_TIMEOUT_S = 5.0
 

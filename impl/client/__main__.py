@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from impl.client.client import build
-from impl.rolemain import run_role
+from mcsec.impl.client.client import build
+from mcsec.impl.rolemain import run_role
 
 if __name__ == "__main__":
     sys.exit(run_role("client", build))

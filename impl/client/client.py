@@ -4,16 +4,16 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
-from impl.client import config as client_config
-from impl.client.ibc import ClientIbc
-from impl.client.session import ClientSession
-from impl.client.ua import McpttUa
-from impl.client.upper_tester import UpperTester
-from impl.httpserver import HttpsServer, Router
-from impl.mcptt.runtime import RuntimeStartError, SipRuntime
-from impl.mcptt.trace import SipTrace
-from impl.rolemain import ConfigError
-from impl.sip import TimerConfig
+from mcsec.impl.client import config as client_config
+from mcsec.impl.client.ibc import ClientIbc
+from mcsec.impl.client.session import ClientSession
+from mcsec.impl.client.ua import McpttUa
+from mcsec.impl.client.upper_tester import UpperTester
+from mcsec.impl.httpserver import HttpsServer, Router
+from mcsec.impl.mcptt.runtime import RuntimeStartError, SipRuntime
+from mcsec.impl.mcptt.trace import SipTrace
+from mcsec.impl.rolemain import ConfigError
+from mcsec.impl.sip import TimerConfig
 
 
 class _SipPart:

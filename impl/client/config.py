@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from impl.faults import Faults
-from impl.peer_endpoints import KmsEndpoint, ServiceEndpoint
-from impl.roleconfig import optional_string, port as _port, string as _str, table as _table
-from impl.rolemain import ConfigError
+from mcsec.impl.faults import Faults
+from mcsec.impl.peer_endpoints import KmsEndpoint, ServiceEndpoint
+from mcsec.impl.roleconfig import optional_string, port as _port, string as _str, table as _table
+from mcsec.impl.rolemain import ConfigError
 
 
 @dataclass(frozen=True)

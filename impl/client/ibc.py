@@ -17,14 +17,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from impl.client.config import ClientConfig
-from impl.client.errors import UtError, precondition
-from impl.httpclient import PeerUnavailable
-from impl.ibc.key_material import KmsCertificate, UserKeySet
-from impl.ibc.mikey import BuiltIMessage, KeyPurpose, build_i_message
-from impl.ibc.mikey_errors import MikeyError
-from impl.ibc.uid import ntp_to_unix, unix_to_ntp
-from impl.kms.provclient import KeySetRejected, ProvisioningClient, ProvReply, validate_key_set
+from mcsec.impl.client.config import ClientConfig
+from mcsec.impl.client.errors import UtError, precondition
+from mcsec.impl.httpclient import PeerUnavailable
+from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
+from mcsec.impl.ibc.mikey import BuiltIMessage, KeyPurpose, build_i_message
+from mcsec.impl.ibc.mikey_errors import MikeyError
+from mcsec.impl.ibc.uid import ntp_to_unix, unix_to_ntp
+from mcsec.impl.kms.provclient import KeySetRejected, ProvisioningClient, ProvReply, validate_key_set
 
 log = logging.getLogger("mcsec.client.ibc")
 

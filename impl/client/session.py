@@ -10,13 +10,13 @@ import ssl
 import threading
 from collections import OrderedDict
 
-from impl.client.config import ClientConfig
-from impl.client.errors import UtError, precondition
-from impl.httpclient import PeerUnavailable
-from impl.idm.login import IdmError, discover, login_with_pkce
-from impl.kms.cekclient import CekClient
-from impl.kms.cekxml import KmsCek, format_time
-from impl.mcptt.body import SealingKey, format_key_id
+from mcsec.impl.client.config import ClientConfig
+from mcsec.impl.client.errors import UtError, precondition
+from mcsec.impl.httpclient import PeerUnavailable
+from mcsec.impl.idm.login import IdmError, discover, login_with_pkce
+from mcsec.impl.kms.cekclient import CekClient
+from mcsec.impl.kms.cekxml import KmsCek, format_time
+from mcsec.impl.mcptt.body import SealingKey, format_key_id
 
 log = logging.getLogger("mcsec.client.keys")
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from impl.client.config import ClientConfig
-from impl.client.errors import UtError
-from impl.client.session import ClientSession
-from impl.mcptt import sdp
-from impl.mcptt.body import (
+from mcsec.impl.client.config import ClientConfig
+from mcsec.impl.client.errors import UtError
+from mcsec.impl.client.session import ClientSession
+from mcsec.impl.mcptt import sdp
+from mcsec.impl.mcptt.body import (
     SealingKey,
     SipBinding,
     build_body,
@@ -23,10 +23,10 @@ from impl.mcptt.body import (
     read_body,
     read_clear,
 )
-from impl.mcptt.errors import BodyError, MalformedInfo, ReplayedBody, UndecipherableBody, UnsupportedBody
-from impl.mcptt.info import McpttInfo
-from impl.mcptt.mikey_body import build_mikey_body
-from impl.sip import (
+from mcsec.impl.mcptt.errors import BodyError, MalformedInfo, ReplayedBody, UndecipherableBody, UnsupportedBody
+from mcsec.impl.mcptt.info import McpttInfo
+from mcsec.impl.mcptt.mikey_body import build_mikey_body
+from mcsec.impl.sip import (
     Request,
     Response,
     SipEndpoint,
@@ -36,8 +36,8 @@ from impl.sip import (
     make_request,
     new_call_id,
 )
-from impl.sip.digest import Challenge, DigestError, authorization
-from impl.smime import ReplayGuard
+from mcsec.impl.sip.digest import Challenge, DigestError, authorization
+from mcsec.impl.smime import ReplayGuard
 
 log = logging.getLogger("mcsec.client.sip")
 

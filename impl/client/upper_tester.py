@@ -10,15 +10,15 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from impl.client.config import ClientConfig
-from impl.client.errors import UtError, bad_request
-from impl.client.ibc import ClientIbc
-from impl.client.session import ClientSession
-from impl.client.ua import McpttUa, Outcome
-from impl.httpserver import HttpError, Request, Response, Router
-from impl.mcptt.body import parse_key_id
-from impl.mcptt.info import McpttInfo
-from impl.mcptt.runtime import SipRuntime
+from mcsec.impl.client.config import ClientConfig
+from mcsec.impl.client.errors import UtError, bad_request
+from mcsec.impl.client.ibc import ClientIbc
+from mcsec.impl.client.session import ClientSession
+from mcsec.impl.client.ua import McpttUa, Outcome
+from mcsec.impl.httpserver import HttpError, Request, Response, Router
+from mcsec.impl.mcptt.body import parse_key_id
+from mcsec.impl.mcptt.info import McpttInfo
+from mcsec.impl.mcptt.runtime import SipRuntime
 
 log = logging.getLogger("mcsec.client.ut")
 

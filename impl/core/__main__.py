@@ -1,6 +1,6 @@
 import sys
 
-from impl.core.service import build
-from impl.rolemain import run_role
+from mcsec.impl.core.service import build
+from mcsec.impl.rolemain import run_role
 
 sys.exit(run_role("core", build))

@@ -12,11 +12,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from impl.core.config import CoreConfig, CoreUser
-from impl.core.refusal import CoreRefusal, bad_request, forbidden
-from impl.core.registrar import FlowKey
-from impl.sip import Request
-from impl.sip.digest import Credentials, DigestError, Verifier
+from mcsec.impl.core.config import CoreConfig, CoreUser
+from mcsec.impl.core.refusal import CoreRefusal, bad_request, forbidden
+from mcsec.impl.core.registrar import FlowKey
+from mcsec.impl.sip import Request
+from mcsec.impl.sip.digest import Credentials, DigestError, Verifier
 
 _MAX_TRACKED_FLOWS = 4096
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from impl.faults import Faults, UnknownFault
-from impl.rolemain import ConfigError
-from impl.sip import MalformedUri, SipUri, parse_uri
+from mcsec.impl.faults import Faults, UnknownFault
+from mcsec.impl.rolemain import ConfigError
+from mcsec.impl.sip import MalformedUri, SipUri, parse_uri
 
 TRANSPORTS = ("udp", "tcp")
 

@@ -20,11 +20,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from impl.core.authentication import Challenge401, RegisterAuthenticator
-from impl.core.config import CoreConfig, CoreUser, uri_key
-from impl.core.refusal import CoreRefusal, bad_request, forbidden
-from impl.core.registrar import Binding, Registrar, flow_key
-from impl.core.routing import (
+from mcsec.impl.core.authentication import Challenge401, RegisterAuthenticator
+from mcsec.impl.core.config import CoreConfig, CoreUser, uri_key
+from mcsec.impl.core.refusal import CoreRefusal, bad_request, forbidden
+from mcsec.impl.core.registrar import Binding, Registrar, flow_key
+from mcsec.impl.core.routing import (
     Face,
     Target,
     add_record_routes,
@@ -39,7 +39,7 @@ from impl.core.routing import (
     via_destination,
     without_top_via,
 )
-from impl.sip import (
+from mcsec.impl.sip import (
     Headers,
     InvalidHeaderValue,
     Request,
@@ -52,8 +52,8 @@ from impl.sip import (
     TransportError,
     new_branch,
 )
-from impl.sip.transaction_base import server_key
-from impl.sip.transport import Flow
+from mcsec.impl.sip.transaction_base import server_key
+from mcsec.impl.sip.transport import Flow
 
 log = logging.getLogger("mcsec.core")
 

@@ -1,7 +1,7 @@
 """The one exception the core's request handling raises: a request refused with a SIP status."""
 from __future__ import annotations
 
-from impl.sip import reason_phrase
+from mcsec.impl.sip import reason_phrase
 
 
 class CoreRefusal(Exception):

@@ -9,10 +9,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from impl.core.config import uri_key
-from impl.sip import SipUri, parse_uri
-from impl.sip.errors import MalformedUri
-from impl.sip.transport import Address
+from mcsec.impl.core.config import uri_key
+from mcsec.impl.sip import SipUri, parse_uri
+from mcsec.impl.sip.errors import MalformedUri
+from mcsec.impl.sip.transport import Address
 
 #: (transport, host, port) of the peer a message came from.
 FlowKey = tuple[str, str, int]

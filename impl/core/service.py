@@ -10,11 +10,11 @@ import asyncio
 import logging
 import threading
 
-from impl.core.config import CoreConfig, load_config
-from impl.core.proxy import SipCore
-from impl.core.trace import TraceWriter
-from impl.sip import SipEndpoint, TimerConfig
-from impl.sip.transport import free_port_pair
+from mcsec.impl.core.config import CoreConfig, load_config
+from mcsec.impl.core.proxy import SipCore
+from mcsec.impl.core.trace import TraceWriter
+from mcsec.impl.sip import SipEndpoint, TimerConfig
+from mcsec.impl.sip.transport import free_port_pair
 
 log = logging.getLogger("mcsec.core")
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from impl.sip.parser import parse_head
-from impl.sip.transport import Address, Flow
+from mcsec.impl.sip.parser import parse_head
+from mcsec.impl.sip.transport import Address, Flow
 
 log = logging.getLogger("mcsec.core.trace")
 

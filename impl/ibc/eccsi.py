@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Optional
 
-from impl.ibc.bigint import invert, mpz
-from impl.ibc.errors import (
+from mcsec.impl.ibc.bigint import invert, mpz
+from mcsec.impl.ibc.errors import (
     InvalidPointError,
     InvalidScalarError,
     InvalidSignatureError,
     KeyValidationError,
 )
-from impl.ibc.weierstrass import Curve, FixedBaseTable, Jacobian, multi_mul
+from mcsec.impl.ibc.weierstrass import Curve, FixedBaseTable, Jacobian, multi_mul
 
 P256 = Curve(
     name="P-256",

@@ -10,8 +10,8 @@ import time
 from collections import OrderedDict
 from typing import Callable, Optional, Protocol
 
-from impl.ibc.mikey_errors import ReplayError, StaleTimestampError
-from impl.ibc.uid import unix_to_ntp
+from mcsec.impl.ibc.mikey_errors import ReplayError, StaleTimestampError
+from mcsec.impl.ibc.uid import unix_to_ntp
 
 
 class FreshnessPolicy(Protocol):

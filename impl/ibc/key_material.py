@@ -13,12 +13,12 @@ import binascii
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from impl.ibc import eccsi, sakke
-from impl.ibc.eccsi import SigningKeyPair
-from impl.ibc.errors import IbcError
-from impl.ibc.mikey_errors import KeyMaterialError
-from impl.ibc.sakke import ReceiverSecretKey
-from impl.ibc.uid import KeyPeriod
+from mcsec.impl.ibc import eccsi, sakke
+from mcsec.impl.ibc.eccsi import SigningKeyPair
+from mcsec.impl.ibc.errors import IbcError
+from mcsec.impl.ibc.mikey_errors import KeyMaterialError
+from mcsec.impl.ibc.sakke import ReceiverSecretKey
+from mcsec.impl.ibc.uid import KeyPeriod
 
 
 def decode_octets(value: Any, what: str, fmt: str = "hex") -> bytes:

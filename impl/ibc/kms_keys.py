@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from impl.ibc.eccsi import EccsiKms
-from impl.ibc.key_material import KmsCertificate, UserKeySet
-from impl.ibc.sakke import SakkeKms
-from impl.ibc.uid import KeyPeriod
+from mcsec.impl.ibc.eccsi import EccsiKms
+from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
+from mcsec.impl.ibc.sakke import SakkeKms
+from mcsec.impl.ibc.uid import KeyPeriod
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Optional
 
-from impl.ibc import eccsi, sakke
-from impl.ibc.errors import IbcError, KeyPeriodError
-from impl.ibc.freshness import AcceptAll, FreshnessPolicy, WindowFreshnessPolicy
-from impl.ibc.key_material import KmsCertificate, UserKeySet
-from impl.ibc.mikey_codec import decode_i_message, encode_i_message, encode_unsigned
-from impl.ibc.mikey_errors import (
+from mcsec.impl.ibc import eccsi, sakke
+from mcsec.impl.ibc.errors import IbcError, KeyPeriodError
+from mcsec.impl.ibc.freshness import AcceptAll, FreshnessPolicy, WindowFreshnessPolicy
+from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
+from mcsec.impl.ibc.mikey_codec import decode_i_message, encode_i_message, encode_unsigned
+from mcsec.impl.ibc.mikey_errors import (
     BadSignatureError,
     DecryptionError,
     KeyMaterialError,
@@ -43,7 +43,7 @@ from impl.ibc.mikey_errors import (
     WrongKmsError,
     WrongResponderError,
 )
-from impl.ibc.mikey_payloads import (
+from mcsec.impl.ibc.mikey_payloads import (
     GENERAL_EXT_3GPP_KEY_PARAMS,
     CsIdMapType,
     GeneralExtension,
@@ -61,7 +61,7 @@ from impl.ibc.mikey_payloads import (
     Timestamp,
     TimestampType,
 )
-from impl.ibc.uid import derive_uid, seconds_to_ntp64, unix_to_ntp
+from mcsec.impl.ibc.uid import derive_uid, seconds_to_ntp64, unix_to_ntp
 
 __all__ = [
     "AcceptAll", "BuiltIMessage", "FreshnessPolicy", "IMessage", "KeyPurpose", "KmsCertificate",

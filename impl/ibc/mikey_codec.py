@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from impl.ibc.mikey_errors import (
+from mcsec.impl.ibc.mikey_errors import (
     DuplicatePayloadError,
     LengthMismatchError,
     MissingPayloadError,
@@ -23,7 +23,7 @@ from impl.ibc.mikey_errors import (
     UnknownPayloadError,
     UnsupportedValueError,
 )
-from impl.ibc.mikey_payloads import (
+from mcsec.impl.ibc.mikey_payloads import (
     MIKEY_VERSION,
     SAKKE_ID_SCHEME_3GPP,
     SAKKE_PARAMS_SET_1,

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from impl.ibc.bigint import invert, mpz
-from impl.ibc.errors import InvalidPointError
-from impl.ibc.weierstrass import Curve
+from mcsec.impl.ibc.bigint import invert, mpz
+from mcsec.impl.ibc.errors import InvalidPointError
+from mcsec.impl.ibc.weierstrass import Curve
 
 
 class PairingContext:

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Optional
 
-from impl.ibc.bigint import invert, mpz
-from impl.ibc.errors import DecapsulationError, InvalidPointError, InvalidScalarError, KeyValidationError
-from impl.ibc.pairing import PairingContext, PreparedPoint
-from impl.ibc.weierstrass import Curve, FixedBaseTable, multi_mul
+from mcsec.impl.ibc.bigint import invert, mpz
+from mcsec.impl.ibc.errors import DecapsulationError, InvalidPointError, InvalidScalarError, KeyValidationError
+from mcsec.impl.ibc.pairing import PairingContext, PreparedPoint
+from mcsec.impl.ibc.weierstrass import Curve, FixedBaseTable, multi_mul
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from impl.ibc.errors import KeyPeriodError
+from mcsec.impl.ibc.errors import KeyPeriodError
 
 FC = b"\x00"
 UID_LABEL = b"MIKEY-SAKKE-UID"

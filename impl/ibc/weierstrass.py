@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
-from impl.ibc.bigint import invert, mpz
-from impl.ibc.errors import InvalidPointError
+from mcsec.impl.ibc.bigint import invert, mpz
+from mcsec.impl.ibc.errors import InvalidPointError
 
 Affine = Optional[tuple[Any, Any]]
 Jacobian = tuple[Any, Any, Any]

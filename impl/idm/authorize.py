@@ -20,11 +20,11 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from impl.httpserver import Request, Response
-from impl.idm import pkce
-from impl.idm.codes import CodeStore, Grant
-from impl.idm.config import IdmConfig, User
-from impl.idm.oauth import OAuthError, Params, parse_scope, secret_matches
+from mcsec.impl.httpserver import Request, Response
+from mcsec.impl.idm import pkce
+from mcsec.impl.idm.codes import CodeStore, Grant
+from mcsec.impl.idm.config import IdmConfig, User
+from mcsec.impl.idm.oauth import OAuthError, Params, parse_scope, secret_matches
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 _FORM_FIELDS = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",

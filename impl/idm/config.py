@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from impl.faults import Faults, UnknownFault
-from impl.rolemain import ConfigError
+from mcsec.impl.faults import Faults, UnknownFault
+from mcsec.impl.rolemain import ConfigError
 
 DEFAULT_KMS_SCOPE = "3gpp:mc:ptt_key_management_service"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from urllib.parse import parse_qs
 
-from impl.httpserver import Response
+from mcsec.impl.httpserver import Response
 
 
 class OAuthError(Exception):

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import re
 
-from impl.idm.keys import b64url
+from mcsec.impl.idm.keys import b64url
 
 METHOD = "S256"
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")

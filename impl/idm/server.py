@@ -9,15 +9,15 @@ from __future__ import annotations
 import logging
 import ssl
 
-from impl.httpserver import HttpsServer, Response, Router
-from impl.idm.authorize import AuthorizationEndpoint
-from impl.idm.codes import CodeStore
-from impl.idm.config import IdmConfig, parse_config
-from impl.idm.keys import ALGORITHM, SigningKey
-from impl.idm.testcontrol import TOKENS_PATH, TestControl
-from impl.idm.token_endpoint import TokenEndpoint
-from impl.idm.tokens import TokenIssuer
-from impl.rolemain import ConfigError, Startable
+from mcsec.impl.httpserver import HttpsServer, Response, Router
+from mcsec.impl.idm.authorize import AuthorizationEndpoint
+from mcsec.impl.idm.codes import CodeStore
+from mcsec.impl.idm.config import IdmConfig, parse_config
+from mcsec.impl.idm.keys import ALGORITHM, SigningKey
+from mcsec.impl.idm.testcontrol import TOKENS_PATH, TestControl
+from mcsec.impl.idm.token_endpoint import TokenEndpoint
+from mcsec.impl.idm.tokens import TokenIssuer
+from mcsec.impl.rolemain import ConfigError, Startable
 
 log = logging.getLogger("mcsec.idm")
 

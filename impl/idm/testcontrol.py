@@ -14,9 +14,9 @@ with the IdM's real key. An unknown principal is a 404 JSON error.
 """
 from __future__ import annotations
 
-from impl.httpserver import HttpError, Request, Response
-from impl.idm.config import IdmConfig
-from impl.idm.tokens import ACCESS_TOKEN_TYP, TokenIssuer
+from mcsec.impl.httpserver import HttpError, Request, Response
+from mcsec.impl.idm.config import IdmConfig
+from mcsec.impl.idm.tokens import ACCESS_TOKEN_TYP, TokenIssuer
 
 TOKENS_PATH = "/test/tokens"
 TEST_CONTROL_CLIENT_ID = "mcsec-test-control"

@@ -16,13 +16,13 @@ import base64
 import binascii
 from urllib.parse import unquote_plus
 
-from impl.httpserver import Request, Response
-from impl.idm import pkce
-from impl.idm.authorize import FORM_CONTENT_TYPE, is_form
-from impl.idm.codes import CodeStore
-from impl.idm.config import IdmConfig
-from impl.idm.oauth import OAuthError, Params, parse_scope, secret_matches
-from impl.idm.tokens import TokenIssuer
+from mcsec.impl.httpserver import Request, Response
+from mcsec.impl.idm import pkce
+from mcsec.impl.idm.authorize import FORM_CONTENT_TYPE, is_form
+from mcsec.impl.idm.codes import CodeStore
+from mcsec.impl.idm.config import IdmConfig
+from mcsec.impl.idm.oauth import OAuthError, Params, parse_scope, secret_matches
+from mcsec.impl.idm.tokens import TokenIssuer
 
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="mcsec-idm"'}
 

@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from impl.idm.config import IdmConfig, ServerPrincipal, User
-from impl.idm.keys import SigningKey
+from mcsec.impl.idm.config import IdmConfig, ServerPrincipal, User
+from mcsec.impl.idm.keys import SigningKey
 
 ACCESS_TOKEN_TYP = "at+jwt"
 ID_TOKEN_TYP = "JWT"

@@ -1,6 +1,6 @@
 import sys
 
-from impl.kms.server import build
-from impl.rolemain import run_role
+from mcsec.impl.kms.server import build
+from mcsec.impl.rolemain import run_role
 
 sys.exit(run_role("kms", build))

@@ -8,9 +8,9 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass
 
-from impl import httpclient
-from impl.kms import cekxml
-from impl.kms.xmlparse import XmlError
+from mcsec.impl import httpclient
+from mcsec.impl.kms import cekxml
+from mcsec.impl.kms.xmlparse import XmlError
 
 
 @dataclass(frozen=True)

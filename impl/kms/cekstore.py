@@ -14,7 +14,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 
-from impl.faults import Faults
+from mcsec.impl.faults import Faults
 
 CEK_PURPOSE_TAG = 0xF
 CEK_BYTES = 16

@@ -6,6 +6,7 @@ refuses a KMS answer that does not follow the interface.
 """
 from __future__ import annotations
 
+from importlib import resources
 import base64
 import datetime as _dt
 from dataclasses import dataclass
@@ -13,14 +14,14 @@ from pathlib import Path
 
 from lxml import etree
 
-from impl.kms.xmlparse import XmlError, load_schema, parse_validated, serialize
+from mcsec.impl.kms.xmlparse import XmlError, load_schema, parse_validated, serialize
 
 NS = "urn:mcsec:ns:cekKMSInterface:1.0"
 VERSION = "1.0.0"
 CONTENT_TYPE = "application/xml"
 CEK_ISSUE_PATH = "/keymanagement/cek/v1/issue"
 CEK_FETCH_PATH = "/keymanagement/cek/v1/fetch"
-_SCHEMA = load_schema(Path(__file__).with_name("schema") / "cek.xsd")
+_SCHEMA = load_schema(resources.files("mcsec.impl.kms") / "schema" / "cek.xsd")
 
 
 def _q(name: str) -> str:

@@ -14,14 +14,14 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from impl import httpclient
-from impl.ibc import eccsi, sakke
-from impl.ibc.errors import IbcError
-from impl.ibc.key_material import KmsCertificate, UserKeySet
-from impl.ibc.mikey_errors import KeyMaterialError
-from impl.ibc.uid import seconds_to_ntp64
-from impl.kms import provxml
-from impl.kms.xmlparse import XmlError
+from mcsec.impl import httpclient
+from mcsec.impl.ibc import eccsi, sakke
+from mcsec.impl.ibc.errors import IbcError
+from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
+from mcsec.impl.ibc.mikey_errors import KeyMaterialError
+from mcsec.impl.ibc.uid import seconds_to_ntp64
+from mcsec.impl.kms import provxml
+from mcsec.impl.kms.xmlparse import XmlError
 
 USER_ID_FORMATS = ("hex", "base64", "auto")
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 
-from impl.ibc.eccsi import EccsiKms
-from impl.ibc.errors import IbcError
-from impl.ibc.kms_keys import IbcKms
-from impl.ibc.sakke import SakkeKms
-from impl.ibc.uid import KeyPeriod
-from impl.kms.provxml import USER_ID_ENCODINGS
-from impl.rolemain import ConfigError
+from mcsec.impl.ibc.eccsi import EccsiKms
+from mcsec.impl.ibc.errors import IbcError
+from mcsec.impl.ibc.kms_keys import IbcKms
+from mcsec.impl.ibc.sakke import SakkeKms
+from mcsec.impl.ibc.uid import KeyPeriod
+from mcsec.impl.kms.provxml import USER_ID_ENCODINGS
+from mcsec.impl.rolemain import ConfigError
 
 DEFAULT_KEY_PERIOD_S = 2_592_000  # 30 days
 DEFAULT_VALID_FROM = "2000-01-01T00:00:00Z"

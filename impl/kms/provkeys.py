@@ -13,12 +13,12 @@ import dataclasses
 import datetime as _dt
 import threading
 
-from impl.faults import Faults
-from impl.ibc.errors import IbcError
-from impl.ibc.kms_keys import IbcKms
-from impl.ibc.key_material import UserKeySet
-from impl.kms.provconfig import IbcConfig
-from impl.kms.provxml import ProvisionedCertificate, ProvisionedKeySet
+from mcsec.impl.faults import Faults
+from mcsec.impl.ibc.errors import IbcError
+from mcsec.impl.ibc.kms_keys import IbcKms
+from mcsec.impl.ibc.key_material import UserKeySet
+from mcsec.impl.kms.provconfig import IbcConfig
+from mcsec.impl.kms.provxml import ProvisionedCertificate, ProvisionedKeySet
 
 NTP_EPOCH = _dt.datetime(1900, 1, 1, tzinfo=_dt.timezone.utc)
 CACHE_LIMIT = 4096

@@ -20,15 +20,15 @@ import logging
 import re
 from urllib.parse import unquote
 
-from impl.faults import Faults
-from impl.httpserver import Request, Response, Router
-from impl.ibc.uid import ntp64_to_seconds
-from impl.kms import provxml
-from impl.kms.provconfig import IbcConfig
-from impl.kms.provkeys import KeyPeriodUnavailable, KeyProvisioner
-from impl.kms.tokens import JwksCache, Principal, TokenRejected, TokenVerifier
-from impl.kms.refusals import Refusal, bearer_challenge, utcnow
-from impl.kms.xmlparse import XmlError
+from mcsec.impl.faults import Faults
+from mcsec.impl.httpserver import Request, Response, Router
+from mcsec.impl.ibc.uid import ntp64_to_seconds
+from mcsec.impl.kms import provxml
+from mcsec.impl.kms.provconfig import IbcConfig
+from mcsec.impl.kms.provkeys import KeyPeriodUnavailable, KeyProvisioner
+from mcsec.impl.kms.tokens import JwksCache, Principal, TokenRejected, TokenVerifier
+from mcsec.impl.kms.refusals import Refusal, bearer_challenge, utcnow
+from mcsec.impl.kms.xmlparse import XmlError
 
 log = logging.getLogger("mcsec.kms.prov")
 

@@ -10,6 +10,7 @@ revocation).
 """
 from __future__ import annotations
 
+from importlib import resources
 import base64
 import datetime as _dt
 from dataclasses import dataclass, field
@@ -17,9 +18,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from impl.ibc.key_material import KmsCertificate, UserKeySet
-from impl.ibc.mikey_errors import KeyMaterialError
-from impl.kms.xmlparse import XmlError, load_schema, parse_validated, serialize
+from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
+from mcsec.impl.ibc.mikey_errors import KeyMaterialError
+from mcsec.impl.kms.xmlparse import XmlError, load_schema, parse_validated, serialize
 
 NS = "urn:3gpp:ns:mcsecKMSInterface:1.0"
 VERSION = "1.0.0"
@@ -32,7 +33,7 @@ CERTCACHE_PATH = BASE_PATH + "/certcache"
 USER_ID_FORMAT = 2  # TS 33.180 F.2.1 UID
 PARAMETER_SET = 1   # SAKKE parameter set 1 (RFC 6509)
 USER_ID_ENCODINGS = ("hex", "base64")
-_SCHEMA = load_schema(Path(__file__).with_name("schema") / "kms-interface.xsd")
+_SCHEMA = load_schema(resources.files("mcsec.impl.kms") / "schema" / "kms-interface.xsd")
 
 
 class ProvDocumentError(XmlError):

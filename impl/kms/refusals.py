@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 
-from impl.kms.tokens import TokenRejected
+from mcsec.impl.kms.tokens import TokenRejected
 
 REALM = "mcsec-kms"
 

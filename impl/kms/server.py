@@ -13,15 +13,15 @@ import enum
 import logging
 import ssl
 
-from impl.faults import Faults
-from impl.httpserver import HttpsServer, Request, Response, Router
-from impl.kms import cekxml, provconfig
-from impl.kms.cekstore import CekStore
-from impl.kms.provservice import build_provisioning
-from impl.kms.tokens import JwksCache, Principal, TokenRejected, TokenVerifier
-from impl.kms.refusals import Refusal, bearer_challenge, utcnow
-from impl.kms.xmlparse import XmlError
-from impl.rolemain import ConfigError
+from mcsec.impl.faults import Faults
+from mcsec.impl.httpserver import HttpsServer, Request, Response, Router
+from mcsec.impl.kms import cekxml, provconfig
+from mcsec.impl.kms.cekstore import CekStore
+from mcsec.impl.kms.provservice import build_provisioning
+from mcsec.impl.kms.tokens import JwksCache, Principal, TokenRejected, TokenVerifier
+from mcsec.impl.kms.refusals import Refusal, bearer_challenge, utcnow
+from mcsec.impl.kms.xmlparse import XmlError
+from mcsec.impl.rolemain import ConfigError
 
 log = logging.getLogger("mcsec.kms")
 

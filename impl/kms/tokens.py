@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import jwt
 from cryptography.hazmat.primitives import serialization
 
-from impl.faults import Faults
+from mcsec.impl.faults import Faults
 
 log = logging.getLogger("mcsec.kms.tokens")
 

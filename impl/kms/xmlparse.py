@@ -6,7 +6,7 @@ the interface: the KMS validates requests, clients validate responses.
 """
 from __future__ import annotations
 
-from pathlib import Path
+from importlib.resources.abc import Traversable
 
 from lxml import etree
 
@@ -27,8 +27,9 @@ class XmlError(ValueError):
     """The document is not acceptable; the message says why."""
 
 
-def load_schema(path: Path) -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(path), parser=_PARSER))
+def load_schema(source: Traversable) -> etree.XMLSchema:
+    """An XSD shipped as package data (importlib.resources), read from its bytes."""
+    return etree.XMLSchema(etree.fromstring(source.read_bytes(), parser=_PARSER))
 
 
 def parse_validated(data: bytes, schema: etree.XMLSchema) -> etree._Element:

@@ -6,7 +6,7 @@ to), ``sdp`` (a minimal offer/answer). The codecs do no I/O. ``trace`` (the per-
 trace) and ``runtime`` (the event loop thread a role runs its SIP endpoint in) are the role plumbing
 both roles share. docs/sip-protection.md describes the wire format and the answers.
 """
-from impl.mcptt.body import (
+from mcsec.impl.mcptt.body import (
     OpenedInfo,
     OutgoingBody,
     ReceivedBody,
@@ -24,7 +24,7 @@ from impl.mcptt.body import (
     read_clear,
     seal_info,
 )
-from impl.mcptt.errors import (
+from mcsec.impl.mcptt.errors import (
     BodyError,
     MalformedInfo,
     ProtectionRequired,
@@ -33,7 +33,7 @@ from impl.mcptt.errors import (
     UnsupportedBody,
     warning_header,
 )
-from impl.mcptt.info import McpttInfo
+from mcsec.impl.mcptt.info import McpttInfo
 
 __all__ = [
     "BodyError", "MalformedInfo", "McpttInfo", "OpenedInfo", "OutgoingBody", "ProtectionRequired",

@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import impl.smime as smime
-from impl.mcptt import info as info_codec
-from impl.mcptt.errors import MalformedInfo, ReplayedBody, UndecipherableBody, UnsupportedBody
-from impl.mcptt.info import McpttInfo
-from impl.sip import BodyPart, Headers, MalformedMultipart, Request, Response, build_multipart, parse_multipart
-from impl.sip.errors import InvalidHeaderValue
-from impl.sip.message import SipMessage
-from impl.smime import mime as smime_mime
+import mcsec.impl.smime as smime
+from mcsec.impl.mcptt import info as info_codec
+from mcsec.impl.mcptt.errors import MalformedInfo, ReplayedBody, UndecipherableBody, UnsupportedBody
+from mcsec.impl.mcptt.info import McpttInfo
+from mcsec.impl.sip import BodyPart, Headers, MalformedMultipart, Request, Response, build_multipart, parse_multipart
+from mcsec.impl.sip.errors import InvalidHeaderValue
+from mcsec.impl.sip.message import SipMessage
+from mcsec.impl.smime import mime as smime_mime
 
 SDP_TYPE = "application/sdp"
 MULTIPART_MIXED = "multipart/mixed"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 
 from lxml import etree
 
-from impl.mcptt.errors import MalformedInfo
+from mcsec.impl.mcptt.errors import MalformedInfo
 
 CONTENT_TYPE = "application/vnd.3gpp.mcptt-info+xml"
 NS = "urn:3gpp:ns:mcpttInfo:1.0"

@@ -11,11 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 
-from impl.mcptt.body import OutgoingBody
-from impl.mcptt.errors import MalformedInfo
-from impl.sip.message import SipMessage
-from impl.smime import MalformedMime
-from impl.smime import mime as smime_mime
+from mcsec.impl.mcptt.body import OutgoingBody
+from mcsec.impl.mcptt.errors import MalformedInfo
+from mcsec.impl.sip.message import SipMessage
+from mcsec.impl.smime import MalformedMime
+from mcsec.impl.smime import mime as smime_mime
 
 MIKEY_TYPE = "application/mikey"
 MIKEY_DISPOSITION = "render;handling=required"

@@ -12,9 +12,9 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from impl.mcptt.trace import SipTrace
-from impl.sip import SipEndpoint, TimerConfig
-from impl.sip.transport import free_port_pair
+from mcsec.impl.mcptt.trace import SipTrace
+from mcsec.impl.sip import SipEndpoint, TimerConfig
+from mcsec.impl.sip.transport import free_port_pair
 
 T = TypeVar("T")
 _PORT_ATTEMPTS = 20

@@ -18,8 +18,8 @@ import threading
 import time
 from pathlib import Path
 
-from impl.sip import SipEndpoint, SipParseError, parse_message
-from impl.sip.transport import Address, Flow
+from mcsec.impl.sip import SipEndpoint, SipParseError, parse_message
+from mcsec.impl.sip.transport import Address, Flow
 
 log = logging.getLogger("mcsec.trace")
 

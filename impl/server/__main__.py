@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from impl.rolemain import run_role
-from impl.server.server import build
+from mcsec.impl.rolemain import run_role
+from mcsec.impl.server.server import build
 
 if __name__ == "__main__":
     sys.exit(run_role("server", build))

@@ -18,14 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from impl.faults import Faults
-from impl.peer_endpoints import KmsEndpoint, ServiceEndpoint
-from impl.roleconfig import optional_string, string as _str, table as _table
-from impl.rolemain import ConfigError
-from impl.server import ibc_config
-from impl.server.ibc_config import IbcSettings
-from impl.sip import SipError, SipUri, parse_uri
-from impl.smime import ReplayPolicy
+from mcsec.impl.faults import Faults
+from mcsec.impl.peer_endpoints import KmsEndpoint, ServiceEndpoint
+from mcsec.impl.roleconfig import optional_string, string as _str, table as _table
+from mcsec.impl.rolemain import ConfigError
+from mcsec.impl.server import ibc_config
+from mcsec.impl.server.ibc_config import IbcSettings
+from mcsec.impl.sip import SipError, SipUri, parse_uri
+from mcsec.impl.smime import ReplayPolicy
 
 
 @dataclass(frozen=True)

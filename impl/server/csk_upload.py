@@ -28,14 +28,14 @@ import threading
 from dataclasses import dataclass
 from typing import ClassVar
 
-from impl.faults import Faults
-from impl.ibc import sakke
-from impl.ibc.errors import IbcError, KeyPeriodError
-from impl.ibc.freshness import WindowFreshnessPolicy
-from impl.ibc.key_material import KmsCertificate, UserKeySet
-from impl.ibc.mikey import KeyPurpose, check_kms, decrypt_key, initiator_identity, key_id_of, verify_signature
-from impl.ibc.mikey_codec import decode_i_message
-from impl.ibc.mikey_errors import (
+from mcsec.impl.faults import Faults
+from mcsec.impl.ibc import sakke
+from mcsec.impl.ibc.errors import IbcError, KeyPeriodError
+from mcsec.impl.ibc.freshness import WindowFreshnessPolicy
+from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
+from mcsec.impl.ibc.mikey import KeyPurpose, check_kms, decrypt_key, initiator_identity, key_id_of, verify_signature
+from mcsec.impl.ibc.mikey_codec import decode_i_message
+from mcsec.impl.ibc.mikey_errors import (
     BadSignatureError,
     DecryptionError,
     MikeyDecodeError,
@@ -45,10 +45,10 @@ from impl.ibc.mikey_errors import (
     WrongInitiatorError,
     WrongKmsError,
 )
-from impl.ibc.mikey_payloads import IdRole, IMessage
-from impl.server.csk_store import BoundCsk, CskBoundElsewhere, CskStore
-from impl.server.ibc_config import IbcSettings
-from impl.server.ibc_keys import KeyRing
+from mcsec.impl.ibc.mikey_payloads import IdRole, IMessage
+from mcsec.impl.server.csk_store import BoundCsk, CskBoundElsewhere, CskStore
+from mcsec.impl.server.ibc_config import IbcSettings
+from mcsec.impl.server.ibc_keys import KeyRing
 
 log = logging.getLogger("mcsec.server.csk")
 

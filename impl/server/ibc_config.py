@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from impl.ibc.key_material import KmsCertificate, UserKeySet
-from impl.ibc.mikey_errors import KeyMaterialError
-from impl.rolemain import ConfigError
+from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
+from mcsec.impl.ibc.mikey_errors import KeyMaterialError
+from mcsec.impl.rolemain import ConfigError
 
 USER_ID_FORMATS = ("hex", "base64", "auto")
 DEFAULT_WINDOW_S = 300.0

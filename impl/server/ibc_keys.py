@@ -18,12 +18,12 @@ import threading
 import time
 from typing import Protocol
 
-from impl.httpclient import PeerUnavailable
-from impl.ibc.key_material import KmsCertificate, UserKeySet
-from impl.ibc.uid import unix_to_ntp
-from impl.kms.provclient import KeySetRejected, ProvisioningClient, validate_key_set
-from impl.server.ibc_config import StaticKeyMaterial
-from impl.server.keystore import KeyServiceUnavailable, ServerToken
+from mcsec.impl.httpclient import PeerUnavailable
+from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
+from mcsec.impl.ibc.uid import unix_to_ntp
+from mcsec.impl.kms.provclient import KeySetRejected, ProvisioningClient, validate_key_set
+from mcsec.impl.server.ibc_config import StaticKeyMaterial
+from mcsec.impl.server.keystore import KeyServiceUnavailable, ServerToken
 
 log = logging.getLogger("mcsec.server.ibc")
 

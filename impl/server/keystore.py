@@ -16,11 +16,11 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from impl.faults import Faults
-from impl.httpclient import PeerUnavailable
-from impl.idm.login import Discovery, IdmError, client_credentials, discover
-from impl.kms.cekclient import CekClient
-from impl.kms.cekxml import KmsCek
+from mcsec.impl.faults import Faults
+from mcsec.impl.httpclient import PeerUnavailable
+from mcsec.impl.idm.login import Discovery, IdmError, client_credentials, discover
+from mcsec.impl.kms.cekclient import CekClient
+from mcsec.impl.kms.cekxml import KmsCek
 
 log = logging.getLogger("mcsec.server.keys")
 

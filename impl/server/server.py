@@ -4,17 +4,17 @@ from __future__ import annotations
 import logging
 import ssl
 
-from impl.kms.cekclient import CekClient
-from impl.mcptt.runtime import RuntimeStartError, SipRuntime
-from impl.mcptt.trace import SipTrace
-from impl.rolemain import ConfigError
-from impl.server import config as server_config
-from impl.server.csk_upload import CskReceiver
-from impl.server.csk_store import CskStore
-from impl.server.ibc_keys import KeyRing, StaticKeyRing, kms_key_ring
-from impl.server.keystore import KeyServiceUnavailable, KeyStore, ServerToken
-from impl.server.uas import McpttUas
-from impl.sip import TimerConfig
+from mcsec.impl.kms.cekclient import CekClient
+from mcsec.impl.mcptt.runtime import RuntimeStartError, SipRuntime
+from mcsec.impl.mcptt.trace import SipTrace
+from mcsec.impl.rolemain import ConfigError
+from mcsec.impl.server import config as server_config
+from mcsec.impl.server.csk_upload import CskReceiver
+from mcsec.impl.server.csk_store import CskStore
+from mcsec.impl.server.ibc_keys import KeyRing, StaticKeyRing, kms_key_ring
+from mcsec.impl.server.keystore import KeyServiceUnavailable, KeyStore, ServerToken
+from mcsec.impl.server.uas import McpttUas
+from mcsec.impl.sip import TimerConfig
 
 
 log = logging.getLogger("mcsec.server")

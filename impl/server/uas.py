@@ -17,10 +17,10 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from impl.faults import Faults
-from impl.kms.cekxml import KmsCek
-from impl.mcptt import sdp
-from impl.mcptt.body import (
+from mcsec.impl.faults import Faults
+from mcsec.impl.kms.cekxml import KmsCek
+from mcsec.impl.mcptt import sdp
+from mcsec.impl.mcptt.body import (
     OpenedInfo,
     SealingKey,
     SensitivePart,
@@ -32,16 +32,16 @@ from impl.mcptt.body import (
     read_body,
     read_clear,
 )
-from impl.mcptt.errors import BodyError, ProtectionRequired, UndecipherableBody, UnsupportedBody, warning_header
-from impl.mcptt.info import McpttInfo
-from impl.mcptt.mikey_body import MIKEY_TYPE, is_mikey_body, read_mikey_body
-from impl.server.config import ServerConfig
-from impl.server.csk_store import BoundCsk, CskStore
-from impl.server.csk_upload import CskReceiver, UploadRefused, Uploader
-from impl.server.keystore import KeyServiceUnavailable, KeyStore
-from impl.sip import InvalidHeaderValue, Request, RequestContext, Response, SipEndpoint, SipError, SipUri, parse_uri
-from impl.sip.header_values import parse_name_address
-from impl.smime import ReplayGuard
+from mcsec.impl.mcptt.errors import BodyError, ProtectionRequired, UndecipherableBody, UnsupportedBody, warning_header
+from mcsec.impl.mcptt.info import McpttInfo
+from mcsec.impl.mcptt.mikey_body import MIKEY_TYPE, is_mikey_body, read_mikey_body
+from mcsec.impl.server.config import ServerConfig
+from mcsec.impl.server.csk_store import BoundCsk, CskStore
+from mcsec.impl.server.csk_upload import CskReceiver, UploadRefused, Uploader
+from mcsec.impl.server.keystore import KeyServiceUnavailable, KeyStore
+from mcsec.impl.sip import InvalidHeaderValue, Request, RequestContext, Response, SipEndpoint, SipError, SipUri, parse_uri
+from mcsec.impl.sip.header_values import parse_name_address
+from mcsec.impl.smime import ReplayGuard
 
 log = logging.getLogger("mcsec.server")
 

@@ -61,7 +61,7 @@ from .ua_core import OkExchange
 
 __all__ = ["SipEndpoint", "RequestContext", "EndpointStats", "RequestHandler"]
 
-log = logging.getLogger("impl.sip.endpoint")
+log = logging.getLogger("mcsec.sip.endpoint")
 
 RequestHandler = Callable[[Request, "RequestContext"], "Response | None | Awaitable[Response | None]"]
 

@@ -22,7 +22,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from impl.netns import socket_in
+from mcsec.impl.netns import socket_in
 
 from .errors import SipParseError, TransportError
 from .framing import Frame, FramingFailure, Ping, StreamFramer
@@ -32,7 +32,7 @@ from .parser import DEFAULT_MAX_MESSAGE_SIZE, parse_message
 __all__ = ["Flow", "TransportStats", "UdpTransport", "TcpTransport", "TcpConnection", "Address", "WireHook",
            "free_port_pair"]
 
-log = logging.getLogger("impl.sip.transport")
+log = logging.getLogger("mcsec.sip.transport")
 
 Address = tuple[str, int]
 OnMessage = Callable[[Request | Response, "Flow"], None]

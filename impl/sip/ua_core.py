@@ -17,7 +17,7 @@ from .message import Request, Response
 from .timers import TimerConfig
 from .transport import Address, Flow
 
-log = logging.getLogger("impl.sip.endpoint")
+log = logging.getLogger("mcsec.sip.endpoint")
 
 Key = tuple[str, int]  # Call-ID, CSeq number
 

@@ -7,9 +7,9 @@ KEKRecipientInfo naming the Key ID of a pre-shared CEK (TR 33.879 7.13/7.14).
 
 See docs/smime.md for the profile, the error mapping and the replay design.
 """
-from impl.smime.attributes import Attribute
-from impl.smime.envelope import Opened, open, peek_key_id, seal, seal_with_content_key
-from impl.smime.errors import (
+from mcsec.impl.smime.attributes import Attribute
+from mcsec.impl.smime.envelope import Opened, open, peek_key_id, seal, seal_with_content_key
+from mcsec.impl.smime.errors import (
     ContextMismatch,
     DuplicateNonce,
     MalformedCms,
@@ -23,9 +23,9 @@ from impl.smime.errors import (
     UnsupportedBodyType,
     UnsupportedCms,
 )
-from impl.smime.oids import ID_DATA, ID_MCSEC_REPLAY_STAMP
-from impl.smime.replay_guard import ReplayGuard, ReplayPolicy
-from impl.smime.replay_stamp import ReplayStamp, SipContext
+from mcsec.impl.smime.oids import ID_DATA, ID_MCSEC_REPLAY_STAMP
+from mcsec.impl.smime.replay_guard import ReplayGuard, ReplayPolicy
+from mcsec.impl.smime.replay_stamp import ReplayStamp, SipContext
 
 __all__ = [
     "Attribute",

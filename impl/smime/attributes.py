@@ -13,9 +13,9 @@ from typing import Iterable
 
 from asn1crypto import core
 
-from impl.smime import cms_schema
-from impl.smime.errors import MalformedCms
-from impl.smime.oids import ID_CONTENT_TYPE_ATTR
+from mcsec.impl.smime import cms_schema
+from mcsec.impl.smime.errors import MalformedCms
+from mcsec.impl.smime.oids import ID_CONTENT_TYPE_ATTR
 
 _SET_OF_TAG = 0x31
 _AUTH_ATTRS_TAG = 0xA1  # [1] IMPLICIT, constructed

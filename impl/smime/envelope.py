@@ -25,8 +25,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import keywrap
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from impl.smime import cms_schema
-from impl.smime.attributes import (
+from mcsec.impl.smime import cms_schema
+from mcsec.impl.smime.attributes import (
     Attribute,
     content_type_attribute,
     decode_attributes,
@@ -34,8 +34,8 @@ from impl.smime.attributes import (
     find_single,
     received_aad,
 )
-from impl.smime.errors import MalformedCms, Undecipherable, UnknownKeyId, UnsupportedCms
-from impl.smime.oids import (
+from mcsec.impl.smime.errors import MalformedCms, Undecipherable, UnknownKeyId, UnsupportedCms
+from mcsec.impl.smime.oids import (
     ID_AES128_GCM,
     ID_AES128_WRAP,
     ID_CONTENT_TYPE_ATTR,
@@ -44,7 +44,7 @@ from impl.smime.oids import (
     ID_ENVELOPED_DATA,
     ID_MCSEC_REPLAY_STAMP,
 )
-from impl.smime.replay_stamp import ReplayStamp
+from mcsec.impl.smime.replay_stamp import ReplayStamp
 
 KEY_SIZE = 16  # AES-128: the CEK and the per-message content key
 NONCE_SIZE = 12  # RFC 5084 recommended GCM nonce size

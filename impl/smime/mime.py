@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-from impl.smime.errors import MalformedCms, MalformedMime, UnsupportedBodyType
+from mcsec.impl.smime.errors import MalformedCms, MalformedMime, UnsupportedBodyType
 
 MEDIA_TYPE = "application/pkcs7-mime"
 LEGACY_MEDIA_TYPE = "application/x-pkcs7-mime"  # RFC 8551 3.2.1: receivers accept it

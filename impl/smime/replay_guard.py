@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from impl.smime.errors import ContextMismatch, DuplicateNonce, MissingReplayStamp, StaleReplayStamp
-from impl.smime.replay_stamp import ReplayStamp, SipContext
+from mcsec.impl.smime.errors import ContextMismatch, DuplicateNonce, MissingReplayStamp, StaleReplayStamp
+from mcsec.impl.smime.replay_stamp import ReplayStamp, SipContext
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 

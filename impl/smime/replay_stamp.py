@@ -25,9 +25,9 @@ from datetime import datetime, timezone
 
 from asn1crypto import core
 
-from impl.smime.attributes import Attribute
-from impl.smime.errors import MalformedCms
-from impl.smime.oids import ID_MCSEC_REPLAY_STAMP
+from mcsec.impl.smime.attributes import Attribute
+from mcsec.impl.smime.errors import MalformedCms
+from mcsec.impl.smime.oids import ID_MCSEC_REPLAY_STAMP
 
 STAMP_NONCE_SIZE = 16
 _MAX_CSEQ = 2**31 - 1

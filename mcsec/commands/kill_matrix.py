@@ -16,12 +16,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from impl.faults import REGISTRY
+from mcsec.impl.faults import REGISTRY
 from mcsec import __version__
-from mcsec.catalogue import ROOT, citations, load_catalogue, scan_scenarios
-from reports import kill_matrix, outputs, results
+from mcsec.catalogue import citations, load_catalogue, scan_scenarios
+from mcsec.reports import kill_matrix, outputs, results
 
-DEFAULT_OUT = ROOT / "reports" / "out" / "kill-matrix"
+DEFAULT_OUT = Path("reports") / "out" / "kill-matrix"  # under the current folder
 RUN_TIMEOUT_S = 600.0
 STOP_GRACE_S = 10.0
 
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "fault is killed and the baseline passes, 1 a fault survives or the baseline "
                                    "does not pass, 2 usage error, 3 a run broke (timeout, no results).")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                   help=f"output folder (default: {DEFAULT_OUT.relative_to(ROOT)}); the baseline run's reports go "
+                   help=f"output folder (default: {DEFAULT_OUT}, under the current folder); the baseline run's reports go "
                         "here, each fault's run under faults/<name>/")
     p.add_argument("--jobs", type=int, default=2, metavar="N", help="runs in parallel (default 2)")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
@@ -68,7 +68,7 @@ class Runs:
         started = time.monotonic()
         with open(out_dir / "run.log", "wb") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       env=env, cwd=ROOT, start_new_session=True)
+                                       env=env, start_new_session=True)
             with self._lock:
                 self._live.add(process)
             problem = ""
@@ -126,7 +126,7 @@ def main(args: argparse.Namespace) -> int:
     if args.jobs < 1 or args.timeout <= 0:
         print("mcsec kill-matrix: --jobs must be at least 1 and --timeout positive", file=sys.stderr)
         return results.EXIT_USAGE
-    from fixtures.lab import LAB_ROLES  # the roles the lab can start today
+    from mcsec.fixtures.lab import LAB_ROLES  # the roles the lab can start today
 
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)

@@ -33,11 +33,11 @@ import sys
 import time
 from typing import Any, Optional
 
-from impl.ibc import mikey
-from impl.ibc.freshness import WindowFreshnessPolicy
-from impl.ibc.key_material import KmsCertificate, UserKeySet
-from impl.ibc.mikey_errors import KeyPurposeError, MikeyError
-from impl.ibc.mikey_payloads import (
+from mcsec.impl.ibc import mikey
+from mcsec.impl.ibc.freshness import WindowFreshnessPolicy
+from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
+from mcsec.impl.ibc.mikey_errors import KeyPurposeError, MikeyError
+from mcsec.impl.ibc.mikey_payloads import (
     CsIdMapType,
     GeneralExtension,
     GenericCsEntry,
@@ -52,9 +52,9 @@ from impl.ibc.mikey_payloads import (
     Timestamp,
     TimestampType,
 )
-from impl.ibc.uid import ntp_to_unix, unix_to_ntp
-from impl.kms import provxml
-from impl.kms.xmlparse import MAX_XML_BYTES, XmlError
+from mcsec.impl.ibc.uid import ntp_to_unix, unix_to_ntp
+from mcsec.impl.kms import provxml
+from mcsec.impl.kms.xmlparse import MAX_XML_BYTES, XmlError
 
 EXIT_OK = 0
 EXIT_REFUSED = 1

@@ -9,9 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from fixtures.lab import LAB_ROLES
-from fixtures.profile import Profile, ProfileError, REFERENCE_PROFILE, load
-from reports.results import EXIT_OK, EXIT_USAGE
+from mcsec.fixtures.lab import LAB_ROLES
+from mcsec.fixtures.profile import Profile, ProfileError, REFERENCE_PROFILE, load
+from mcsec.reports.results import EXIT_OK, EXIT_USAGE
 
 ROLE_NAMES = {"idm": "IdM", "kms": "KMS", "server": "MCPTT server", "core": "SIP core", "client": "MCPTT client"}
 

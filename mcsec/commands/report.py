@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from reports import outputs, results, waivers
+from mcsec.reports import outputs, results, waivers
 
 
 def register(sub: argparse._SubParsersAction) -> None:

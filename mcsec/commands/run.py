@@ -6,13 +6,13 @@ import os
 import sys
 from pathlib import Path
 
-from fixtures.profile import ProfileError, load
-from impl.faults import REGISTRY
-from mcsec.catalogue import ROOT, load_catalogue
-from reports import waivers
-from reports.results import EXIT_USAGE
+from mcsec.fixtures.profile import ProfileError, load
+from mcsec.impl.faults import REGISTRY
+from mcsec.catalogue import load_catalogue
+from mcsec.reports import waivers
+from mcsec.reports.results import EXIT_USAGE
 
-DEFAULT_OUT = ROOT / "reports" / "out" / "latest"
+DEFAULT_OUT = Path("reports") / "out" / "latest"  # under the current folder
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sut", type=Path, metavar="PROFILE.toml",
                    help="SUT profile (default: the bundled reference implementation plays every role)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                   help=f"output folder (default: {DEFAULT_OUT.relative_to(ROOT)})")
+                   help=f"output folder (default: {DEFAULT_OUT}, under the current folder)")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="switch on a named fault of the reference implementation (repeatable; "
                         "also MCSEC_FAULTS=a,b). `--fault list` lists them.")

@@ -15,11 +15,11 @@ import sys
 import threading
 from pathlib import Path
 
-from fixtures.lab import LAB_ROLES, Lab
-from fixtures.profile import ProfileError, load
-from fixtures.roleprocess import RoleStartError
-from impl import httpclient
-from reports.results import EXIT_USAGE
+from mcsec.fixtures.lab import LAB_ROLES, Lab
+from mcsec.fixtures.profile import ProfileError, load
+from mcsec.fixtures.roleprocess import RoleStartError
+from mcsec.impl import httpclient
+from mcsec.reports.results import EXIT_USAGE
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -15,8 +15,8 @@ import binascii
 import sys
 from pathlib import Path
 
-from impl import smime
-from impl.smime import mime
+from mcsec.impl import smime
+from mcsec.impl.smime import mime
 
 EXIT_OK = 0
 EXIT_REFUSED = 1

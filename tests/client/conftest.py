@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.lab import Lab
-from fixtures.profile import Profile, load
-from fixtures.roleprocess import RoleProcess
+from mcsec.fixtures.lab import Lab
+from mcsec.fixtures.profile import Profile, load
+from mcsec.fixtures.roleprocess import RoleProcess
 from tests.client.proxy import TestCore
 from tests.server.harness import server_address, start_server
 
@@ -107,7 +107,7 @@ def start_client(lab: Lab, profile: Profile, core: TestCore, tmp_path: Path):
         run_dir = tmp_path / f"client-{len(started)}"
         run_dir.mkdir()
         config = client_config(lab, profile, core, run_dir, username, **overrides)
-        process = RoleProcess("client", "impl.client", config, run_dir)
+        process = RoleProcess("client", "mcsec.impl.client", config, run_dir)
         started.append(process)
         info = process.start()
         return UpperTesterClient(info["upper_tester"], lab.ssl_context, process,

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import time
 
-from impl.mcptt.runtime import SipRuntime
-from impl.sip import Request, RequestContext, Response, SipEndpoint, TimerConfig, new_branch
-from impl.sip.digest import Credentials, DigestError, Verifier
-from impl.sip.header_values import parse_name_address
+from mcsec.impl.mcptt.runtime import SipRuntime
+from mcsec.impl.sip import Request, RequestContext, Response, SipEndpoint, TimerConfig, new_branch
+from mcsec.impl.sip.digest import Credentials, DigestError, Verifier
+from mcsec.impl.sip.header_values import parse_name_address
 
 
 class TestCore:

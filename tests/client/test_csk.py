@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from fixtures.profile import Profile
-from impl.client import config as client_config
-from impl.ibc.mikey_codec import decode_i_message
-from impl.ibc.mikey import key_id_of
-from impl.rolemain import ConfigError
+from mcsec.fixtures.profile import Profile
+from mcsec.impl.client import config as client_config
+from mcsec.impl.ibc.mikey_codec import decode_i_message
+from mcsec.impl.ibc.mikey import key_id_of
+from mcsec.impl.rolemain import ConfigError
 from tests.client.conftest import UpperTesterClient
 from tests.server.harness import read_trace
 

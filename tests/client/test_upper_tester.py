@@ -7,7 +7,7 @@ import json
 import socket
 import urllib.request
 
-from fixtures.profile import Profile
+from mcsec.fixtures.profile import Profile
 from tests.client.conftest import UpperTesterClient
 from tests.client.proxy import TestCore
 from tests.server.harness import read_trace

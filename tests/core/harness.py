@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fixtures.roleprocess import RoleProcess
-from impl.sip import (
+from mcsec.fixtures.roleprocess import RoleProcess
+from mcsec.impl.sip import (
     Request,
     RequestContext,
     Response,
@@ -22,7 +22,7 @@ from impl.sip import (
     TimerConfig,
     make_request,
 )
-from impl.sip.digest import Challenge, authorization
+from mcsec.impl.sip.digest import Challenge, authorization
 
 T = TypeVar("T")
 
@@ -229,7 +229,7 @@ def start_core(loop: LoopThread, run_dir: Path, *, faults: list[str] | None = No
     fake_as = loop.run(FakeAs.start())
     passwords = {u: f"pw-{u}-{secrets.token_hex(12)}" for u in USERS}
     as_port = fake_as.endpoint.address(as_transport)[1]
-    process = RoleProcess("core", "impl.core", core_config(run_dir, as_port, passwords,
+    process = RoleProcess("core", "mcsec.impl.core", core_config(run_dir, as_port, passwords,
                                                            as_transport=as_transport, faults=faults),
                           run_dir)
     try:

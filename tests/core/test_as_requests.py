@@ -5,8 +5,8 @@ import asyncio
 
 import pytest
 
-from impl.sip import Request, RequestContext, Response, SipEndpoint, make_2xx_ack, make_request
-from impl.sip.header_values import parse_name_address
+from mcsec.impl.sip import Request, RequestContext, Response, SipEndpoint, make_2xx_ack, make_request
+from mcsec.impl.sip.header_values import parse_name_address
 from tests.core.harness import AS_URI, CoreUnderTest, FakeAs, LoopThread, TestUa, eventually, impu
 
 BODY = b"\x00protected\r\n\r\nbody\xff"

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from impl.sip import Request, RequestContext, Response
-from impl.sip.header_values import parse_name_address
+from mcsec.impl.sip import Request, RequestContext, Response
+from mcsec.impl.sip.header_values import parse_name_address
 from tests.core.harness import CoreUnderTest, FakeAs, LoopThread, TestUa, impu, start_core, stop_core
 
 # A body that a parser would mangle if it touched it: CRLFs, a blank line, NULs and high bytes.

@@ -1,8 +1,8 @@
 """REGISTER at the SIP core: digest challenge, asserted identity towards the AS, attempt bounds."""
 from __future__ import annotations
 
-from impl.sip import Response
-from impl.sip.digest import Challenge
+from mcsec.impl.sip import Response
+from mcsec.impl.sip.digest import Challenge
 from tests.core.harness import AS_URI, DOMAIN, CoreUnderTest, FakeAs, LoopThread, TestUa, impu
 
 MCPTT_INFO = (b'<?xml version="1.0"?>\r\n<mcpttinfo xmlns="urn:3gpp:ns:mcpttInfo:1.0">'

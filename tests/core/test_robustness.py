@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.roleprocess import RoleProcess, RoleStartError
-from impl.sip import Response, parse_message
+from mcsec.fixtures.roleprocess import RoleProcess, RoleStartError
+from mcsec.impl.sip import Response, parse_message
 from tests.core.harness import CoreUnderTest, FakeAs, LoopThread, TestUa, core_config, eventually
 
 
@@ -140,10 +140,10 @@ def test_bad_configuration_is_refused_naming_the_item(tmp_path: Path) -> None:
     config = core_config(tmp_path, 5070, {u: "pw" for u in ("alice", "bob", "carol", "dave", "erin")})
     config["as"]["transport"] = "sctp"
     with pytest.raises(RoleStartError, match="as.transport"):
-        RoleProcess("core-bad", "impl.core", config, tmp_path).start(timeout=15)
+        RoleProcess("core-bad", "mcsec.impl.core", config, tmp_path).start(timeout=15)
     del config["as"]
     with pytest.raises(RoleStartError, match="as: missing"):
-        RoleProcess("core-bad2", "impl.core", config, tmp_path).start(timeout=15)
+        RoleProcess("core-bad2", "mcsec.impl.core", config, tmp_path).start(timeout=15)
 
 
 def test_core_stops_promptly(loop: LoopThread, tmp_path: Path) -> None:

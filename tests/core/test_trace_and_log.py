@@ -5,7 +5,7 @@ import asyncio
 import base64
 import json
 
-from impl.sip import Request, Response, make_request, parse_message
+from mcsec.impl.sip import Request, Response, make_request, parse_message
 from tests.core.harness import AS_URI, CoreUnderTest, FakeAs, LoopThread, TestUa, impu
 
 TRACE_KEYS = {"t", "role", "dir", "ref", "transport", "src", "dst", "first_line", "call_id", "cseq",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from impl.ibc.key_material import KmsCertificate, UserKeySet
+from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
 
 VECTORS = Path(__file__).resolve().parents[2] / "fixtures" / "vectors"
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from impl.ibc import eccsi
-from impl.ibc.errors import InvalidPointError, InvalidScalarError, InvalidSignatureError, KeyValidationError
+from mcsec.impl.ibc import eccsi
+from mcsec.impl.ibc.errors import InvalidPointError, InvalidScalarError, InvalidSignatureError, KeyValidationError
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import json
 import pytest
 from lxml import etree
 
-from impl.ibc.key_material import KmsCertificate, UserKeySet
-from impl.kms import provxml
+from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
+from mcsec.impl.kms import provxml
 from tests.ibc.test_inspector import run
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)

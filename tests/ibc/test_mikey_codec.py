@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from impl.ibc.mikey_codec import decode_i_message, encode_header, encode_i_message, encode_payload, encode_unsigned
-from impl.ibc.mikey_errors import (
+from mcsec.impl.ibc.mikey_codec import decode_i_message, encode_header, encode_i_message, encode_payload, encode_unsigned
+from mcsec.impl.ibc.mikey_errors import (
     DuplicatePayloadError,
     LengthMismatchError,
     MikeyDecodeError,
@@ -15,7 +15,7 @@ from impl.ibc.mikey_errors import (
     UnknownPayloadError,
     UnsupportedValueError,
 )
-from impl.ibc.mikey_payloads import (
+from mcsec.impl.ibc.mikey_payloads import (
     CsIdMapType,
     GeneralExtension,
     GenericCsEntry,

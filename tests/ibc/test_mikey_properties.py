@@ -8,10 +8,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from impl.ibc.freshness import AcceptAll
-from impl.ibc.mikey import process_i_message
-from impl.ibc.mikey_codec import decode_i_message
-from impl.ibc.mikey_errors import MikeyDecodeError, MikeyError
+from mcsec.impl.ibc.freshness import AcceptAll
+from mcsec.impl.ibc.mikey import process_i_message
+from mcsec.impl.ibc.mikey_codec import decode_i_message
+from mcsec.impl.ibc.mikey_errors import MikeyDecodeError, MikeyError
 
 _VECTORS = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "vectors"
                        / "mikey-sakke-vectors.json").read_text())

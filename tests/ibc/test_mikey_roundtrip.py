@@ -5,11 +5,11 @@ import time
 
 import pytest
 
-from impl.ibc.freshness import WindowFreshnessPolicy
-from impl.ibc.kms_keys import IbcKms
-from impl.ibc.mikey import KeyPurpose, build_i_message, decode_i_message, key_purpose, make_key_id, process_i_message
-from impl.ibc.mikey_errors import BadSignatureError, DecryptionError, KeyPurposeError, WrongResponderError
-from impl.ibc.uid import KeyPeriod, unix_to_ntp
+from mcsec.impl.ibc.freshness import WindowFreshnessPolicy
+from mcsec.impl.ibc.kms_keys import IbcKms
+from mcsec.impl.ibc.mikey import KeyPurpose, build_i_message, decode_i_message, key_purpose, make_key_id, process_i_message
+from mcsec.impl.ibc.mikey_errors import BadSignatureError, DecryptionError, KeyPurposeError, WrongResponderError
+from mcsec.impl.ibc.uid import KeyPeriod, unix_to_ntp
 
 
 @pytest.fixture(scope="module")

@@ -6,16 +6,16 @@ import dataclasses
 
 import pytest
 
-from impl.ibc import eccsi, sakke
-from impl.ibc.freshness import AcceptAll, WindowFreshnessPolicy
-from impl.ibc.mikey import (
+from mcsec.impl.ibc import eccsi, sakke
+from mcsec.impl.ibc.freshness import AcceptAll, WindowFreshnessPolicy
+from mcsec.impl.ibc.mikey import (
     KeyPurpose,
     build_i_message,
     decode_i_message,
     key_id_of,
     process_i_message,
 )
-from impl.ibc.mikey_errors import (
+from mcsec.impl.ibc.mikey_errors import (
     BadSignatureError,
     KeyMaterialError,
     KeyPurposeError,
@@ -25,7 +25,7 @@ from impl.ibc.mikey_errors import (
     WrongKmsError,
     WrongResponderError,
 )
-from impl.ibc.uid import ntp_to_unix
+from mcsec.impl.ibc.uid import ntp_to_unix
 
 
 def _open(m, kms_cert, key_sets_by_uri, **kw):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from impl.ibc import sakke
-from impl.ibc.errors import DecapsulationError, InvalidPointError, InvalidScalarError, KeyValidationError
-from impl.ibc.pairing import PairingContext
+from mcsec.impl.ibc import sakke
+from mcsec.impl.ibc.errors import DecapsulationError, InvalidPointError, InvalidScalarError, KeyValidationError
+from mcsec.impl.ibc.pairing import PairingContext
 
 CURVE = sakke.PARAMETER_SET_1.curve
 
@@ -142,7 +142,7 @@ def test_hash_to_integer_range_bounds():
 def test_plain_int_backend_gives_the_same_answers():
     root = Path(__file__).resolve().parents[2]
     code = (
-        "import json; from impl.ibc import sakke, eccsi, bigint; assert bigint.BACKEND == 'int';"
+        "import json; from mcsec.impl.ibc import sakke, eccsi, bigint; assert bigint.BACKEND == 'int';"
         "d = json.load(open('fixtures/vectors/rfc6507-rfc6508-vectors.json'));"
         "v = d['rfc6508']; i = bytes.fromhex(d['identifier_hex']);"
         "k = sakke.SakkeKms.from_master_secret(int(v['z'], 16));"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from impl.ibc.errors import KeyPeriodError
-from impl.ibc.uid import (
+from mcsec.impl.ibc.errors import KeyPeriodError
+from mcsec.impl.ibc.uid import (
     NTP_UNIX_OFFSET,
     KeyPeriod,
     derive_uid,

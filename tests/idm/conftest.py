@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.roleprocess import RoleProcess
-from impl.testca import TestCA
+from mcsec.fixtures.roleprocess import RoleProcess
+from mcsec.impl.testca import TestCA
 from tests.idm.wire import IdmUnderTest
 
 KMS_AUDIENCE = "kms.example.org"
@@ -58,7 +58,7 @@ def ca_context(test_ca: TestCA) -> ssl.SSLContext:
 
 def _start(test_ca: TestCA, ca_context: ssl.SSLContext, run_dir: Path, **overrides: object):
     config, passwords, server_secret = idm_config(test_ca, run_dir, **overrides)
-    process = RoleProcess("idm", "impl.idm", config, run_dir)
+    process = RoleProcess("idm", "mcsec.impl.idm", config, run_dir)
     info = process.start()
     idm = IdmUnderTest(
         info=info, ssl_context=ca_context, log_path=process.log_path, passwords=passwords,

@@ -5,10 +5,10 @@ import copy
 
 import pytest
 
-from fixtures.roleprocess import RoleProcess, RoleStartError
-from impl.idm.config import parse_config
-from impl.idm.login import discover
-from impl.rolemain import ConfigError
+from mcsec.fixtures.roleprocess import RoleProcess, RoleStartError
+from mcsec.impl.idm.config import parse_config
+from mcsec.impl.idm.login import discover
+from mcsec.impl.rolemain import ConfigError
 from tests.idm.conftest import idm_config
 
 
@@ -83,7 +83,7 @@ def test_configured_issuer_is_used(good_config):
 
 
 def test_process_refuses_a_bad_configuration_with_a_not_ready_line(good_config, tmp_path):
-    process = RoleProcess("idm", "impl.idm", _with(good_config, "users.0.mcptt_id", ""), tmp_path)
+    process = RoleProcess("idm", "mcsec.impl.idm", _with(good_config, "users.0.mcptt_id", ""), tmp_path)
     with pytest.raises(RoleStartError, match=r"users\[0\]\.mcptt_id"):
         process.start()
     assert not process.alive()
@@ -92,13 +92,13 @@ def test_process_refuses_a_bad_configuration_with_a_not_ready_line(good_config, 
 def test_process_refuses_an_unusable_certificate(good_config, tmp_path):
     not_a_cert = tmp_path / "not-a-cert.pem"
     not_a_cert.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
-    process = RoleProcess("idm", "impl.idm", _with(good_config, "tls.cert", str(not_a_cert)), tmp_path / "run")
+    process = RoleProcess("idm", "mcsec.impl.idm", _with(good_config, "tls.cert", str(not_a_cert)), tmp_path / "run")
     with pytest.raises(RoleStartError, match=r"tls"):
         process.start()
 
 
 def test_process_with_a_configured_issuer_announces_it(good_config, tmp_path, ca_context):
-    process = RoleProcess("idm", "impl.idm", _with(good_config, "issuer", "https://idm.example.org"), tmp_path)
+    process = RoleProcess("idm", "mcsec.impl.idm", _with(good_config, "issuer", "https://idm.example.org"), tmp_path)
     try:
         info = process.start()
         discovery = discover(info["url"], ca_context)

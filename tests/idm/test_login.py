@@ -7,7 +7,7 @@ import ssl
 import jwt
 import pytest
 
-from impl.idm.login import IdmError, TokenSet, client_credentials, discover, fetch_jwks, login_with_pkce
+from mcsec.impl.idm.login import IdmError, TokenSet, client_credentials, discover, fetch_jwks, login_with_pkce
 
 
 @pytest.fixture(scope="module")

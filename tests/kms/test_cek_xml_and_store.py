@@ -2,10 +2,10 @@ import datetime as dt
 
 import pytest
 
-from impl.faults import Faults
-from impl.kms import cekxml
-from impl.kms.cekstore import CEK_PURPOSE_TAG, CekStore, purpose_of
-from impl.kms.xmlparse import MAX_XML_BYTES, XmlError
+from mcsec.impl.faults import Faults
+from mcsec.impl.kms import cekxml
+from mcsec.impl.kms.cekstore import CEK_PURPOSE_TAG, CekStore, purpose_of
+from mcsec.impl.kms.xmlparse import MAX_XML_BYTES, XmlError
 
 NOW = dt.datetime(2026, 11, 28, 4, 0, tzinfo=dt.timezone.utc)
 

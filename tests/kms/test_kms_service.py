@@ -3,12 +3,12 @@ import base64
 
 import pytest
 
-from fixtures.lab import Lab
-from fixtures.profile import load
-from impl import httpclient
-from impl.idm import login
-from impl.kms import cekxml
-from impl.kms.cekclient import CekClient
+from mcsec.fixtures.lab import Lab
+from mcsec.fixtures.profile import load
+from mcsec.impl import httpclient
+from mcsec.impl.idm import login
+from mcsec.impl.kms import cekxml
+from mcsec.impl.kms.cekclient import CekClient
 
 
 @pytest.fixture(scope="module")

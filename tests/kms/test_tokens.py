@@ -5,9 +5,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from fixtures import tokenforge
-from impl.faults import Faults
-from impl.kms.tokens import TokenRejected, TokenVerifier
+from mcsec.fixtures import tokenforge
+from mcsec.impl.faults import Faults
+from mcsec.impl.kms.tokens import TokenRejected, TokenVerifier
 
 ISSUER = "https://idm.test"
 AUD = "kms.example.org"

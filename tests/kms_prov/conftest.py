@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import profile as profiles
-from fixtures.lab import Lab
-from fixtures.roleprocess import RoleProcess
-from impl import httpclient
-from impl.idm import login
-from impl.ibc.uid import KeyPeriod
-from impl.kms.provclient import ProvisioningClient
+from mcsec.fixtures import profile as profiles
+from mcsec.fixtures.lab import Lab
+from mcsec.fixtures.roleprocess import RoleProcess
+from mcsec.impl import httpclient
+from mcsec.impl.idm import login
+from mcsec.impl.ibc.uid import KeyPeriod
+from mcsec.impl.kms.provclient import ProvisioningClient
 
 KEY_PERIOD = KeyPeriod(2_592_000, 0)  # the default of the KMS configuration
 SERVER_CLIENT_ID = "mcptt-as"
@@ -111,7 +111,7 @@ def start_kms(lab):
 
     def start(name: str, *, ibc: dict | None = None, faults: list[str] | None = None) -> ExtraKms:
         if name not in started:
-            proc = RoleProcess(name, "impl.kms", kms_config(lab, name, ibc=ibc, faults=faults), lab.run_dir)
+            proc = RoleProcess(name, "mcsec.impl.kms", kms_config(lab, name, ibc=ibc, faults=faults), lab.run_dir)
             info = proc.start()
             started[name] = ExtraKms(proc, info["url"], info["kms_uri"])
         return started[name]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures import tokenforge
-from impl import httpclient
-from impl.kms import provxml
+from mcsec.fixtures import tokenforge
+from mcsec.impl import httpclient
+from mcsec.impl.kms import provxml
 from tests.kms_prov.conftest import client_for
 
 ENDPOINTS = [provxml.INIT_PATH, provxml.KEYPROV_PATH, provxml.CERTCACHE_PATH]

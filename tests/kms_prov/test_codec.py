@@ -8,11 +8,11 @@ import datetime as dt
 
 import pytest
 
-from impl.ibc.key_material import KmsCertificate, UserKeySet
-from impl.kms import provxml
-from impl.kms.provclient import KeySetRejected, check_user_id, validate_key_set, validate_rsk, validate_ssk
-from impl.kms.provservice import parse_ntp_hex
-from impl.kms.xmlparse import XmlError
+from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
+from mcsec.impl.kms import provxml
+from mcsec.impl.kms.provclient import KeySetRejected, check_user_id, validate_key_set, validate_rsk, validate_ssk
+from mcsec.impl.kms.provservice import parse_ntp_hex
+from mcsec.impl.kms.xmlparse import XmlError
 from tests.ibc.conftest import load_vectors
 
 VECTORS = load_vectors("mikey-sakke-vectors.json")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.roleprocess import RoleProcess, RoleStartError
-from impl.ibc.eccsi import EccsiKms
-from impl.ibc.sakke import PARAMETER_SET_1, SakkeKms
-from impl.kms import provconfig
-from impl.kms.provclient import KeySetRejected, validate_key_set
-from impl.rolemain import ConfigError
+from mcsec.fixtures.roleprocess import RoleProcess, RoleStartError
+from mcsec.impl.ibc.eccsi import EccsiKms
+from mcsec.impl.ibc.sakke import PARAMETER_SET_1, SakkeKms
+from mcsec.impl.kms import provconfig
+from mcsec.impl.kms.provclient import KeySetRejected, validate_key_set
+from mcsec.impl.rolemain import ConfigError
 from tests.kms_prov.conftest import client_for, current_period, kms_config
 
 ALICE = "sip:alice@example.org"
@@ -116,7 +116,7 @@ def test_configured_master_gives_the_same_keys_every_time():
 
 
 def test_kms_process_with_unusable_ibc_item_is_not_ready(lab, tmp_path):
-    proc = RoleProcess("kms-bad", "impl.kms", kms_config(lab, "kms-bad", ibc={"user_id_format": "decimal"}),
+    proc = RoleProcess("kms-bad", "mcsec.impl.kms", kms_config(lab, "kms-bad", ibc={"user_id_format": "decimal"}),
                        tmp_path)
     with pytest.raises(RoleStartError, match="ibc.user_id_format"):
         proc.start()

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from impl.faults import REGISTRY
-from impl.ibc.uid import unix_to_ntp
-from impl.kms.cekclient import CekClient
-from impl.kms.provclient import KeySetRejected, validate_key_set, validate_rsk, validate_ssk
+from mcsec.impl.faults import REGISTRY
+from mcsec.impl.ibc.uid import unix_to_ntp
+from mcsec.impl.kms.cekclient import CekClient
+from mcsec.impl.kms.provclient import KeySetRejected, validate_key_set, validate_rsk, validate_ssk
 from tests.kms_prov.conftest import client_for, current_period
 
 ALICE = "sip:alice@example.org"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from impl.kms import provxml
+from mcsec.impl.kms import provxml
 from tests.kms_prov.conftest import raw_post
 
 KMS_URI = "kms.example.org"
@@ -87,7 +87,7 @@ def test_init_and_certcache_take_no_path_parameters(lab, tokens, path):
 
 
 def test_get_is_not_served(lab, tokens):
-    from impl import httpclient
+    from mcsec.impl import httpclient
     reply = httpclient.request("GET", lab.endpoints.kms_url + provxml.INIT_PATH,
                                headers={"Authorization": "Bearer " + tokens.user("alice")}, context=lab.ssl_context)
     assert reply.status == 405

@@ -1,7 +1,7 @@
 """No key and no token reaches the KMS's log."""
 from __future__ import annotations
 
-from impl.kms import provxml
+from mcsec.impl.kms import provxml
 from tests.kms_prov.conftest import client_for, raw_post
 
 

@@ -8,11 +8,11 @@ import time
 import pytest
 from lxml import etree
 
-from impl.ibc.freshness import WindowFreshnessPolicy
-from impl.ibc.mikey import KeyPurpose, build_i_message, process_i_message
-from impl.ibc.uid import derive_uid, unix_to_ntp
-from impl.kms import provxml
-from impl.kms.provclient import check_user_id, validate_key_set, validate_rsk, validate_ssk
+from mcsec.impl.ibc.freshness import WindowFreshnessPolicy
+from mcsec.impl.ibc.mikey import KeyPurpose, build_i_message, process_i_message
+from mcsec.impl.ibc.uid import derive_uid, unix_to_ntp
+from mcsec.impl.kms import provxml
+from mcsec.impl.kms.provclient import check_user_id, validate_key_set, validate_rsk, validate_ssk
 from tests.kms_prov.conftest import KEY_PERIOD, client_for, current_period, raw_post
 
 NS = {"k": provxml.NS}

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-import impl.smime as smime
-from impl.mcptt import (
+import mcsec.impl.smime as smime
+from mcsec.impl.mcptt import (
     MalformedInfo,
     McpttInfo,
     ReplayedBody,
@@ -21,9 +21,9 @@ from impl.mcptt import (
     read_body,
     read_clear,
 )
-from impl.mcptt import info as codec
-from impl.mcptt.body import info_entity, key_id_bytes
-from impl.sip import BodyPart, Headers, Request, build_multipart, make_request, make_response, parse_message
+from mcsec.impl.mcptt import info as codec
+from mcsec.impl.mcptt.body import info_entity, key_id_bytes
+from mcsec.impl.sip import BodyPart, Headers, Request, build_multipart, make_request, make_response, parse_message
 
 CEK = os.urandom(16)
 KEY = SealingKey(0xF1234567, CEK)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from impl.mcptt import MalformedInfo, McpttInfo
-from impl.mcptt import info as codec
+from mcsec.impl.mcptt import MalformedInfo, McpttInfo
+from mcsec.impl.mcptt import info as codec
 
 FULL = McpttInfo(request_uri="sip:group1@example.org", calling_user_id="sip:alice@example.org",
                  called_party_id="sip:bob@example.org", calling_group_id="sip:group1@example.org",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mcsec.catalogue import ROOT
+from tests.repo import ROOT
 
 RUN_TIMEOUT_S = 300
 FAULTY_SCENARIO = ("7.13/token-authorisation::a-cek-request-with-an-idm-signed-token-that-is-not-valid-for-this-kms-"
@@ -91,7 +91,7 @@ _SYNTHETIC = {
 def synthetic_document() -> dict:
     """A results document with one scenario of each verdict the runner gives, two uncited requirements,
     SUT text full of HTML special characters, and one listed evidence file that does not exist."""
-    from reports import results
+    from mcsec.reports import results
 
     document = copy.deepcopy(_SYNTHETIC)
     results.refresh(document)

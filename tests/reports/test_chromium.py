@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reports import results
+from mcsec.reports import results
 from tests.reports.devtools import CHROMIUM, Browser
 
 BROWSER_TIMEOUT_S = 30

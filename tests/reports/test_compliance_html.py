@@ -8,8 +8,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from reports import compliance, outputs, results
-from reports.scenario_detail import Links, anchor, requirement_anchor
+from mcsec.reports import compliance, outputs, results
+from mcsec.reports.scenario_detail import Links, anchor, requirement_anchor
 from tests.reports.conftest import NASTY, mcsec, synthetic_document
 from tests.reports.html_check import Page
 

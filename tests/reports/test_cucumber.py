@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reports import cucumber, results, waivers
+from mcsec.reports import cucumber, results, waivers
 from tests.reports.conftest import synthetic_document
 
 STATUSES = {"passed", "failed", "skipped", "undefined"}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reports import junit, results, waivers
+from mcsec.reports import junit, results, waivers
 from tests.reports.conftest import synthetic_document
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.lab import LAB_ROLES
-from impl.faults import REGISTRY, Fault
+from mcsec.fixtures.lab import LAB_ROLES
+from mcsec.impl.faults import REGISTRY, Fault
 from mcsec.catalogue import citations, load_catalogue, scan_scenarios
-from reports import kill_matrix
+from mcsec.reports import kill_matrix
 from tests.reports.conftest import mcsec
 from tests.reports.html_check import Page
 

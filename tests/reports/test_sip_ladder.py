@@ -6,9 +6,9 @@ import json
 import re
 from pathlib import Path
 
-from reports import compliance, sip_ladder
-from reports.evidence import SIP_TRACE, folder_name
-from reports.scenario_detail import Links
+from mcsec.reports import compliance, sip_ladder
+from mcsec.reports.evidence import SIP_TRACE, folder_name
+from mcsec.reports.scenario_detail import Links
 from tests.reports.conftest import synthetic_document
 from tests.reports.html_check import Page
 
@@ -121,7 +121,7 @@ def test_the_report_draws_the_ladder_of_a_scenario_with_a_trace(synthetic_run: P
 
 
 def test_the_evidence_folder_rule_is_the_runners(tmp_path):
-    from fixtures.conformance import evidence_folder
+    from mcsec.fixtures.conformance import evidence_folder
 
     for sid in ("7.13/a::b[with spaces, commas]", "x" * 400, "7.14/ü::ß"):
         assert folder_name(sid) == evidence_folder(tmp_path, sid).name

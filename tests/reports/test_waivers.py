@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reports import results, waivers
+from mcsec.reports import results, waivers
 from tests.reports.conftest import FAULTY_SCENARIO, PASSING_SCENARIO, mcsec, synthetic_document
 from tests.reports.html_check import Page
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.lab import Lab
-from fixtures.profile import Profile, load
-from fixtures.roleprocess import RoleProcess
+from mcsec.fixtures.lab import Lab
+from mcsec.fixtures.profile import Profile, load
+from mcsec.fixtures.roleprocess import RoleProcess
 from tests.server.harness import LabUsers, start_server
 
 

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fixtures.lab import Lab
-from fixtures.profile import Profile
-from fixtures.roleprocess import RoleProcess
-from impl.idm.login import discover, login_with_pkce
-from impl.kms.cekclient import CekClient
-from impl.kms.cekxml import KmsCek
-from impl.mcptt import McpttInfo, SealingKey, SipBinding, build_body
-from impl.sip import Request, Response, SipEndpoint, TimerConfig, make_request
+from mcsec.fixtures.lab import Lab
+from mcsec.fixtures.profile import Profile
+from mcsec.fixtures.roleprocess import RoleProcess
+from mcsec.impl.idm.login import discover, login_with_pkce
+from mcsec.impl.kms.cekclient import CekClient
+from mcsec.impl.kms.cekxml import KmsCek
+from mcsec.impl.mcptt import McpttInfo, SealingKey, SipBinding, build_body
+from mcsec.impl.sip import Request, Response, SipEndpoint, TimerConfig, make_request
 
 T = TypeVar("T")
 SERVER_URI = "sip:mcptt-as@example.org"
@@ -87,7 +87,7 @@ def server_config(lab: Lab, profile: Profile, run_dir: Path, *, faults: tuple[st
 def start_server(lab: Lab, profile: Profile, run_dir: Path, *, faults: tuple[str, ...] = (),
                  **overrides: Any) -> RoleProcess:
     run_dir.mkdir(parents=True, exist_ok=True)
-    process = RoleProcess("server", "impl.server",
+    process = RoleProcess("server", "mcsec.impl.server",
                           server_config(lab, profile, run_dir, faults=faults, **overrides), run_dir)
     process.start()
     return process

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from impl.faults import Faults
-from impl.rolemain import ConfigError
-from impl.server import ibc_config
-from impl.server.csk_store import BoundCsk, CskBoundElsewhere, CskStore
-from impl.server.csk_upload import CskReceiver, MalformedIMessage, UndecipherableIMessage, Uploader, UploadRefused
-from impl.server.ibc_keys import StaticKeyRing
+from mcsec.impl.faults import Faults
+from mcsec.impl.rolemain import ConfigError
+from mcsec.impl.server import ibc_config
+from mcsec.impl.server.csk_store import BoundCsk, CskBoundElsewhere, CskStore
+from mcsec.impl.server.csk_upload import CskReceiver, MalformedIMessage, UndecipherableIMessage, Uploader, UploadRefused
+from mcsec.impl.server.ibc_keys import StaticKeyRing
 
 VECTORS = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "vectors" /
                       "mikey-sakke-vectors.json").read_text())

@@ -8,19 +8,19 @@ import time
 
 import pytest
 
-from fixtures.lab import Lab
-from fixtures.profile import Profile
-from fixtures.roleprocess import RoleProcess
-from impl.ibc import eccsi
-from impl.ibc.key_material import KmsCertificate, UserKeySet
-from impl.ibc.mikey import BuiltIMessage, KeyPurpose, build_i_message
-from impl.ibc.mikey_codec import decode_i_message, encode_i_message, encode_unsigned
-from impl.ibc.mikey_payloads import SakkePayload
-from impl.ibc.uid import unix_to_ntp
-from impl.kms.provclient import ProvisioningClient
-from impl.mcptt import McpttInfo, SealingKey, SipBinding, key_id_of, open_info, read_body
-from impl.mcptt.mikey_body import build_mikey_body
-from impl.sip import Request, Response
+from mcsec.fixtures.lab import Lab
+from mcsec.fixtures.profile import Profile
+from mcsec.fixtures.roleprocess import RoleProcess
+from mcsec.impl.ibc import eccsi
+from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
+from mcsec.impl.ibc.mikey import BuiltIMessage, KeyPurpose, build_i_message
+from mcsec.impl.ibc.mikey_codec import decode_i_message, encode_i_message, encode_unsigned
+from mcsec.impl.ibc.mikey_payloads import SakkePayload
+from mcsec.impl.ibc.uid import unix_to_ntp
+from mcsec.impl.kms.provclient import ProvisioningClient
+from mcsec.impl.mcptt import McpttInfo, SealingKey, SipBinding, key_id_of, open_info, read_body
+from mcsec.impl.mcptt.mikey_body import build_mikey_body
+from mcsec.impl.sip import Request, Response
 from tests.server.conftest import ServerFarm
 from tests.server.harness import SERVER_URI, CorePeer, LabUsers, run, server_address, user_request
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
-from fixtures.profile import Profile
-from fixtures.roleprocess import RoleProcess
-from impl.mcptt import McpttInfo, SealingKey, read_body
-from impl.sip import Request, Response
+from mcsec.fixtures.profile import Profile
+from mcsec.fixtures.roleprocess import RoleProcess
+from mcsec.impl.mcptt import McpttInfo, SealingKey, read_body
+from mcsec.impl.sip import Request, Response
 from tests.server.conftest import ServerFarm
 from tests.server.harness import CorePeer, LabUsers, run, server_address, user_request
 
@@ -124,7 +124,7 @@ def test_server_ignore_handling_required(farm: ServerFarm, profile: Profile) -> 
 
 @pytest.mark.parametrize("fault", ["no_such_fault", "client_send_clear_body"])
 def test_unknown_or_foreign_fault_names(farm: ServerFarm, fault: str) -> None:
-    from fixtures.roleprocess import RoleStartError
+    from mcsec.fixtures.roleprocess import RoleStartError
     if fault == "no_such_fault":
         with pytest.raises(RoleStartError):
             farm.get(f"bad-{fault}", faults=(fault,))

@@ -2,11 +2,11 @@
 cache (several CEKs at once, by Key ID; bindings checked), against the lab's real IdM and KMS."""
 from __future__ import annotations
 
-from fixtures.lab import Lab
-from fixtures.profile import Profile
-from impl.faults import Faults
-from impl.kms.cekclient import CekClient
-from impl.server.keystore import KeyStore, ServerToken
+from mcsec.fixtures.lab import Lab
+from mcsec.fixtures.profile import Profile
+from mcsec.impl.faults import Faults
+from mcsec.impl.kms.cekclient import CekClient
+from mcsec.impl.server.keystore import KeyStore, ServerToken
 from tests.server.harness import OTHER_SERVER_URI, SERVER_URI, LabUsers
 
 

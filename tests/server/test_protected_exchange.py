@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-import impl.smime as smime
-from fixtures.profile import Profile
-from fixtures.roleprocess import RoleProcess
-from impl.kms.cekxml import KmsCek
-from impl.mcptt import McpttInfo, SealingKey, SipBinding, key_id_of, open_info, read_body
-from impl.sip import Response
+import mcsec.impl.smime as smime
+from mcsec.fixtures.profile import Profile
+from mcsec.fixtures.roleprocess import RoleProcess
+from mcsec.impl.kms.cekxml import KmsCek
+from mcsec.impl.mcptt import McpttInfo, SealingKey, SipBinding, key_id_of, open_info, read_body
+from mcsec.impl.sip import Response
 from tests.server.harness import CorePeer, LabUsers, read_trace, run, server_address
 
 SDP = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 49170 RTP/AVP 96\r\n"

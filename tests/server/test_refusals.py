@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import secrets
 
-import impl.smime as smime
-from fixtures.profile import Profile
-from fixtures.roleprocess import RoleProcess
-from impl.mcptt import McpttInfo, SealingKey, SipBinding
-from impl.mcptt.body import key_id_bytes
-from impl.sip import Request, Response
+import mcsec.impl.smime as smime
+from mcsec.fixtures.profile import Profile
+from mcsec.fixtures.roleprocess import RoleProcess
+from mcsec.impl.mcptt import McpttInfo, SealingKey, SipBinding
+from mcsec.impl.mcptt.body import key_id_bytes
+from mcsec.impl.sip import Request, Response
 from tests.server.harness import OTHER_SERVER_URI, CorePeer, LabUsers, run, server_address
 
 PROTECTED_TYPE = "application/pkcs7-mime; smime-type=authEnveloped-data; name=smime.p7m"

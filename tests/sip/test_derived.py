@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from impl.sip import (
+from mcsec.impl.sip import (
     MAGIC_COOKIE,
     Request,
     make_2xx_ack,

@@ -1,6 +1,6 @@
 import pytest
 
-from impl.sip.digest import Challenge, Credentials, DigestError, Verifier, authorization
+from mcsec.impl.sip.digest import Challenge, Credentials, DigestError, Verifier, authorization
 
 
 def _creds(verifier, password="secret", method="REGISTER", now=100.0):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from impl.sip import MessageTooLarge, MissingContentLength, StreamFramer, parse_message
-from impl.sip.errors import InvalidHeaderValue
-from impl.sip.framing import Frame, FramingFailure, Ping
+from mcsec.impl.sip import MessageTooLarge, MissingContentLength, StreamFramer, parse_message
+from mcsec.impl.sip.errors import InvalidHeaderValue
+from mcsec.impl.sip.framing import Frame, FramingFailure, Ping
 
 from .samples import INVITE_COMPACT, MESSAGE_REQUEST, request
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from impl.sip import SipParseError, StreamFramer, make_error_response, parse_message, parse_multipart
-from impl.sip.framing import Frame, FramingFailure
+from mcsec.impl.sip import SipParseError, StreamFramer, make_error_response, parse_message, parse_multipart
+from mcsec.impl.sip.framing import Frame, FramingFailure
 
 from .samples import INVITE_COMPACT, MESSAGE_REQUEST, RESPONSE_200
 

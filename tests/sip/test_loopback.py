@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from impl.sip import (
+from mcsec.impl.sip import (
     Request,
     RequestContext,
     Response,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from impl.sip import (
+from mcsec.impl.sip import (
     ContentLengthMismatch,
     CSeqMethodMismatch,
     IncompleteMessage,
@@ -22,7 +22,7 @@ from impl.sip import (
     make_error_response,
     parse_message,
 )
-from impl.sip.errors import MalformedMultipart
+from mcsec.impl.sip.errors import MalformedMultipart
 
 from .samples import MANDATORY, join, request
 

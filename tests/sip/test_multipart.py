@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from impl.sip import BodyPart, Headers, MalformedMultipart, build_multipart, parse_message, parse_multipart
+from mcsec.impl.sip import BodyPart, Headers, MalformedMultipart, build_multipart, parse_message, parse_multipart
 
 from .samples import join
 

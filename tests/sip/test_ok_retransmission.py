@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from impl.sip import Request, Response, SipEndpoint, make_2xx_ack, make_request, make_response, parse_message
-from impl.sip.endpoint import RequestContext
+from mcsec.impl.sip import Request, Response, SipEndpoint, make_2xx_ack, make_request, make_response, parse_message
+from mcsec.impl.sip.endpoint import RequestContext
 
 from .test_loopback import FAST, new_invite, raw_udp, run, wait_for_condition
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from impl.sip import (
+from mcsec.impl.sip import (
     ContentLengthMismatch,
     Headers,
     MissingContentLength,
@@ -13,9 +13,9 @@ from impl.sip import (
     SipUri,
     parse_message,
 )
-from impl.sip.header_values import parse_cseq, parse_name_address, parse_via
-from impl.sip.headers import canonical_name, header_key
-from impl.sip.uri import AbsoluteUri, parse_uri
+from mcsec.impl.sip.header_values import parse_cseq, parse_name_address, parse_via
+from mcsec.impl.sip.headers import canonical_name, header_key
+from mcsec.impl.sip.uri import AbsoluteUri, parse_uri
 
 from .samples import INVITE_COMPACT, MESSAGE_REQUEST, RESPONSE_200, join, request
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from impl.sip import (
+from mcsec.impl.sip import (
     InviteClientTransaction,
     InviteServerTransaction,
     NonInviteClientTransaction,
@@ -21,7 +21,7 @@ from impl.sip import (
     new_branch,
     parse_message,
 )
-from impl.sip.transaction_base import (
+from mcsec.impl.sip.transaction_base import (
     Action,
     CancelTimer,
     PassToTU,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from impl.smime import cms_schema
+from mcsec.impl.smime import cms_schema
 
 
 @dataclass(frozen=True)

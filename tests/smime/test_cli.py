@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from impl import smime
-from impl.smime import mime
+from mcsec.impl import smime
+from mcsec.impl.smime import mime
 from tests.smime.openssl_peer import CEK, KEY_ID, OTHER_CEK, openssl_decrypt, openssl_encrypt
 
 MCSEC = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "mcsec")

@@ -9,10 +9,10 @@ import pytest
 from asn1crypto import core
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from impl import smime
-from impl.smime import cms_schema
-from impl.smime.attributes import Attribute, encode_attributes
-from impl.smime.oids import (
+from mcsec.impl import smime
+from mcsec.impl.smime import cms_schema
+from mcsec.impl.smime.attributes import Attribute, encode_attributes
+from mcsec.impl.smime.oids import (
     ID_AES128_GCM,
     ID_AES128_WRAP,
     ID_CONTENT_TYPE_ATTR,
@@ -320,14 +320,14 @@ ATTR_B = bytes.fromhex("300706012a31020500")  # { 1.2, SET { NULL } }
     ],
 )
 def test_received_aad_refuses_non_der(field, reason):
-    from impl.smime.attributes import received_aad
+    from mcsec.impl.smime.attributes import received_aad
 
     with pytest.raises(smime.MalformedCms, match=reason):
         received_aad(field)
 
 
 def test_received_aad_accepts_der():
-    from impl.smime.attributes import received_aad
+    from mcsec.impl.smime.attributes import received_aad
 
     field = b"\xa1\x12" + ATTR_A + ATTR_B
     assert received_aad(field) == b"\x31" + field[1:]

@@ -4,8 +4,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from impl import smime
-from impl.smime import mime
+from mcsec.impl import smime
+from mcsec.impl.smime import mime
 from tests.smime.openssl_peer import CEK, KEY_ID
 
 LOOKUP = {KEY_ID: CEK}.get

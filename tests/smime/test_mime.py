@@ -5,8 +5,8 @@ import base64
 
 import pytest
 
-from impl import smime
-from impl.smime import mime
+from mcsec.impl import smime
+from mcsec.impl.smime import mime
 from tests.smime.openssl_peer import CEK, KEY_ID
 
 

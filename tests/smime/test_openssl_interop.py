@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from impl import smime
-from impl.smime import mime
+from mcsec.impl import smime
+from mcsec.impl.smime import mime
 from tests.smime.body_parts import flip_bit_in, parts
 from tests.smime.openssl_peer import (
     CEK,

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from impl import smime
-from impl.smime.oids import ID_MCSEC_REPLAY_STAMP
-from impl.smime.replay_stamp import ReplayStamp, SipContext
+from mcsec.impl import smime
+from mcsec.impl.smime.oids import ID_MCSEC_REPLAY_STAMP
+from mcsec.impl.smime.replay_stamp import ReplayStamp, SipContext
 from tests.smime.body_parts import replace_once
 from tests.smime.openssl_peer import CEK, KEY_ID
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from impl.faults import REGISTRY
+from mcsec.impl.faults import REGISTRY
 from mcsec.catalogue import FEATURES_DIR, load_catalogue, scan_scenarios
 
 SOURCE = FEATURES_DIR / "source" / "tr33879-7.13-7.14.txt"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.profile import ProfileError, load
-from impl.testca import TestCA
-from mcsec.catalogue import ROOT
+from mcsec.fixtures.profile import ProfileError, load
+from mcsec.impl.testca import TestCA
+from tests.repo import ROOT
 
 EXAMPLES = ROOT / "examples"
 ROLES = ("idm", "kms", "server", "core", "client")

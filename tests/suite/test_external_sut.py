@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from impl.testca import TestCA
+from mcsec.impl.testca import TestCA
 from tests.suite.conftest import mcsec_run
 
 

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from fixtures.lab import Lab
-from fixtures.profile import REFERENCE_PROFILE, ProfileError, load
-from fixtures.roleprocess import RoleProcess, RoleStartError
-from impl import httpclient
+from mcsec.fixtures.lab import Lab
+from mcsec.fixtures.profile import REFERENCE_PROFILE, ProfileError, load
+from mcsec.fixtures.roleprocess import RoleProcess, RoleStartError
+from mcsec.impl import httpclient
 
 
 def _alive(pid: int) -> bool:
@@ -36,14 +36,14 @@ def test_lab_stops_every_role_on_exit_even_after_an_exception(tmp_path):
 
 
 def test_a_role_that_cannot_start_is_reported_with_its_log(tmp_path):
-    proc = RoleProcess("kms", "impl.kms", {"faults": []}, tmp_path)  # no tls, no idm: unusable
+    proc = RoleProcess("kms", "mcsec.impl.kms", {"faults": []}, tmp_path)  # no tls, no idm: unusable
     with pytest.raises(RoleStartError, match="kms"):
         proc.start(timeout=20)
     assert not proc.alive()
 
 
 def test_roles_die_with_a_killed_lab_process(tmp_path):
-    script = ("import sys,time\nfrom fixtures.lab import Lab\nfrom fixtures.profile import load\n"
+    script = ("import sys,time\nfrom mcsec.fixtures.lab import Lab\nfrom mcsec.fixtures.profile import load\n"
               "lab = Lab(load(), sys.argv[1], roles=(\"idm\", \"kms\")); lab.start()\n"
               "print(' '.join(str(p._proc.pid) for p in lab.roles.values()), flush=True)\ntime.sleep(60)\n")
     parent = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True)

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from fixtures.capture import SIP1, SIP2, read_pcap
-from fixtures.netns import existing_namespaces
+from mcsec.fixtures.capture import SIP1, SIP2, read_pcap
+from mcsec.fixtures.netns import existing_namespaces
 from tests.suite.conftest import RunResult, mcsec_run
 
 # The addresses of fixtures/netns.py: ue-sip1 / core-sip1 on SIP-1, core-sip2 / as-sip2 on SIP-2.

@@ -85,7 +85,7 @@ def test_the_run_output_holds_no_credentials_or_private_keys(baseline_run):
 
 
 def test_sip_transport_from_the_ixit_is_used_end_to_end(tmp_path):
-    from fixtures.profile import REFERENCE_PROFILE
+    from mcsec.fixtures.profile import REFERENCE_PROFILE
     profile = tmp_path / "tcp.toml"
     text = REFERENCE_PROFILE.read_text().replace(
         'roles = ["idm", "kms", "client", "server", "core"]', "roles = []").replace(

@@ -16,8 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from fixtures.profile import REFERENCE_PROFILE
-from mcsec.catalogue import ROOT
+from mcsec.fixtures.profile import REFERENCE_PROFILE
+from tests.repo import ROOT
 from tests.suite.conftest import mcsec_run
 
 SERVE_READY_S = 90

@@ -1,5 +1,5 @@
 """Wire scenarios in whole runs: Kamailio as the SIP core, no privilege, pcap evidence read back."""
-from fixtures.capture import SIP1, SIP2, read_pcap
+from mcsec.fixtures.capture import SIP1, SIP2, read_pcap
 from tests.suite.conftest import mcsec_run
 
 

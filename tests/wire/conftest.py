@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.capture import Capture, CaptureUnavailable, CapturePoint
-from impl.sip import Request, RequestContext, Response
-from impl.smime import ReplayGuard, SipContext, SmimeError
-from impl.smime import open as open_body
-from impl.smime.mime import body_to_der
+from mcsec.fixtures.capture import Capture, CaptureUnavailable, CapturePoint
+from mcsec.impl.sip import Request, RequestContext, Response
+from mcsec.impl.smime import ReplayGuard, SipContext, SmimeError
+from mcsec.impl.smime import open as open_body
+from mcsec.impl.smime.mime import body_to_der
 from tests.core.harness import CoreUnderTest, LoopThread, start_core, stop_core
 
 KEY_ID = b"\x20\x00\x00\x2a"  # CSK-tagged Key ID

@@ -14,7 +14,7 @@ from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
-from fixtures.capture import (
+from mcsec.fixtures.capture import (
     SIP1,
     SIP2,
     Capture,
@@ -148,7 +148,7 @@ def test_unprivileged_capture_is_unavailable_with_the_reason(tmp_path: Path) -> 
         pytest.skip("needs root to drop to an unprivileged user")
     script = (
         "import json\n"
-        "from fixtures.capture import Capture, CapturePoint, CaptureUnavailable\n"
+        "from mcsec.fixtures.capture import Capture, CapturePoint, CaptureUnavailable\n"
         "try:\n"
         "    Capture({'SIP-1': CapturePoint((5060,))}, start_timeout_s=5).start()\n"
         "    print(json.dumps({'started': True}))\n"
@@ -164,7 +164,7 @@ def test_unprivileged_capture_is_unavailable_with_the_reason(tmp_path: Path) -> 
 
 
 def test_start_fails_clearly_on_an_unknown_interface(raw_sockets: None) -> None:
-    from fixtures.capture import CaptureUnavailable
+    from mcsec.fixtures.capture import CaptureUnavailable
 
     started = time.monotonic()
     with pytest.raises(CaptureUnavailable, match="mcsec-nosuch"):

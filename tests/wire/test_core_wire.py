@@ -7,10 +7,10 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from fixtures.capture import SIP1, SIP2, Capture, loopback_points, read_pcap
-from fixtures.exposure import SensitiveValue, check_protection, find_exposures
-from impl.smime import ReplayStamp, SipContext, seal
-from impl.smime.mime import CONTENT_DISPOSITION, CONTENT_TYPE
+from mcsec.fixtures.capture import SIP1, SIP2, Capture, loopback_points, read_pcap
+from mcsec.fixtures.exposure import SensitiveValue, check_protection, find_exposures
+from mcsec.impl.smime import ReplayStamp, SipContext, seal
+from mcsec.impl.smime.mime import CONTENT_DISPOSITION, CONTENT_TYPE
 from tests.core.harness import CoreUnderTest, LoopThread, TestUa
 from tests.wire.conftest import CEK, KEY_ID
 

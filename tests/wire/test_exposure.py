@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from fixtures.capture import SIP1, SIP2, WireMessage
-from fixtures.exposure import (
+from mcsec.fixtures.capture import SIP1, SIP2, WireMessage
+from mcsec.fixtures.exposure import (
     Case,
     SensitiveValue,
     base64_fragments,
@@ -17,9 +17,9 @@ from fixtures.exposure import (
     search_bytes,
     unprotected,
 )
-from impl.sip import BodyPart, Headers, build_multipart, make_request, parse_message
-from impl.smime import seal
-from impl.smime.mime import CONTENT_TYPE, encode_base64
+from mcsec.impl.sip import BodyPart, Headers, build_multipart, make_request, parse_message
+from mcsec.impl.smime import seal
+from mcsec.impl.smime.mime import CONTENT_TYPE, encode_base64
 
 MCPTT_ID = "sip:alice.mcptt@example.org"
 GROUP_ID = "sip:fleet-7@mcptt.example.org"

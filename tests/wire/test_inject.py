@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from fixtures.capture import SIP1, SIP2, Capture, loopback_points
-from fixtures.inject import (
+from mcsec.fixtures.capture import SIP1, SIP2, Capture, loopback_points
+from mcsec.fixtures.inject import (
     SILENCE_S,
     TORTURE,
     Craft,
@@ -26,9 +26,9 @@ from fixtures.inject import (
     truncate_body,
     via_line,
 )
-from impl.sip import Request, make_request, new_branch
-from impl.smime import ReplayStamp, SipContext, open as open_body, seal
-from impl.smime.mime import CONTENT_DISPOSITION, CONTENT_TYPE
+from mcsec.impl.sip import Request, make_request, new_branch
+from mcsec.impl.smime import ReplayStamp, SipContext, open as open_body, seal
+from mcsec.impl.smime.mime import CONTENT_DISPOSITION, CONTENT_TYPE
 from tests.core.harness import AS_URI, CoreUnderTest, impu
 from tests.wire.conftest import CEK, KEY_ID
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.kamailio import CoreUser, KamailioConfig, KamailioCore, KamailioUnavailable, render_config
-from fixtures.inject import liveness
-from impl.sip import make_request
+from mcsec.fixtures.kamailio import CoreUser, KamailioConfig, KamailioCore, KamailioUnavailable, render_config
+from mcsec.fixtures.inject import liveness
+from mcsec.impl.sip import make_request
 from tests.core.harness import AS_URI, DOMAIN, FakeAs, LoopThread, TestUa, eventually, impu
 
 USERS = ("alice", "bob")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.capture import SIP1, SIP2, Capture
-from fixtures.netns import TopologyUnavailable, entered, existing_namespaces, sweep_stale, topology
+from mcsec.fixtures.capture import SIP1, SIP2, Capture
+from mcsec.fixtures.netns import TopologyUnavailable, entered, existing_namespaces, sweep_stale, topology
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,7 +80,7 @@ def test_removed_even_when_the_body_fails() -> None:
 def test_unprivileged_topology_is_unavailable(tmp_path: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("needs root to drop to an unprivileged user")
-    script = ("from fixtures.netns import topology, TopologyUnavailable\n"
+    script = ("from mcsec.fixtures.netns import topology, TopologyUnavailable\n"
               "try:\n    topology().__enter__(); print('created')\n"
               "except TopologyUnavailable as exc:\n    print('unavailable:', exc)\n")
     result = subprocess.run(["setpriv", "--bounding-set=-net_raw,-net_admin,-sys_admin", "--inh-caps=-all",
