@@ -31,7 +31,8 @@ from mcsec.fixtures.roleprocess import RoleProcess  # noqa: E402
 from mcsec.impl.idm.login import discover, login_with_pkce  # noqa: E402
 from mcsec.impl.kms.cekclient import CekClient  # noqa: E402
 from mcsec.impl.mcptt import McpttInfo, SealingKey, SipBinding, build_body, open_info, read_body, read_clear  # noqa: E402
-from mcsec.impl.sip import SipEndpoint, make_request  # noqa: E402
+from mcsec.impl.sip import make_request  # noqa: E402
+from mcsec.impl.sip.aio import SipEndpoint
 from mcsec.impl.sip.digest import Challenge, authorization  # noqa: E402
 
 SERVER_URI = "sip:mcptt-as@example.org"

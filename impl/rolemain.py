@@ -1,6 +1,6 @@
 """How every reference role runs as its own process.
 
-`python -m impl.<role> --config CONFIG.json` loads the JSON configuration the
+`python -m mcsec.impl.<role> --config CONFIG.json` loads the JSON configuration the
 lab (or `mcsec serve`) wrote, starts the role's servers on the configured
 loopback ports (0 = pick a free one), prints exactly one JSON line on stdout,
 `{"role": ..., "ready": true, ...endpoints...}`, and serves until SIGTERM or
@@ -38,7 +38,7 @@ def _emit(line: dict) -> None:
 
 
 def run_role(role: str, build: Builder, argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=f"python -m impl.{role}")
+    parser = argparse.ArgumentParser(prog=f"python -m mcsec.impl.{role}")
     parser.add_argument("--config", required=True, type=Path, help="role configuration (JSON)")
     args = parser.parse_args(argv)
     try:

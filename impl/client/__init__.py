@@ -6,5 +6,5 @@ through the SIP core to the MCPTT server, driven through the upper-tester contro
 
 Modules: ``config``, ``session`` (login and held keys), ``ibc`` (IBC key material and CSKs), ``ua``
 (SIP requests and protected answers), ``upper_tester`` (the control API), ``errors``, ``client``
-(process assembly); run with ``python -m impl.client``.
+(process assembly); run with ``python -m mcsec.impl.client``.
 """

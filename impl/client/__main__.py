@@ -1,4 +1,4 @@
-"""`python -m impl.client --config CONFIG.json`: run the reference MCPTT client (see impl/rolemain.py)."""
+"""`python -m mcsec.impl.client --config CONFIG.json`: run the reference MCPTT client (see impl/rolemain.py)."""
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,4 @@
-"""Configuration of the reference MCPTT client (``python -m impl.client --config CONFIG.json``).
+"""Configuration of the reference MCPTT client (``python -m mcsec.impl.client --config CONFIG.json``).
 
     {"host": "127.0.0.1", "sip_port": 0,
      "upper_tester": {"port": 0, "tls": {"cert": "ut.pem", "key": "ut.key"}},

@@ -1,6 +1,6 @@
 """The MCPTT client's key management state: login at the IdM (code grant with PKCE) and the keys it
 holds, one of them active: CEKs from the KMS (clause 7.13) and CSKs the MCPTT server accepted
-(clause 7.14, see ``impl.client.ibc``). Blocking calls; thread-safe. Keys, tokens and
+(clause 7.14, see ``mcsec.impl.client.ibc``). Blocking calls; thread-safe. Keys, tokens and
 passwords never reach a log or an answer (a Key ID is an identifier, not a key).
 """
 from __future__ import annotations

@@ -29,13 +29,13 @@ from mcsec.impl.mcptt.mikey_body import build_mikey_body
 from mcsec.impl.sip import (
     Request,
     Response,
-    SipEndpoint,
     TransactionTimeout,
     TransportError,
     make_2xx_ack,
     make_request,
     new_call_id,
 )
+from mcsec.impl.sip.aio import SipEndpoint
 from mcsec.impl.sip.digest import Challenge, DigestError, authorization
 from mcsec.impl.smime import ReplayGuard
 

@@ -1,7 +1,7 @@
 """The SIP core: a transaction-stateful, record-routing proxy between SIP-1 (MCPTT clients) and
 SIP-2 (the MCPTT AS), with the registrar of its users.
 
-* REGISTER on SIP-1: digest authentication (see :mod:`impl.core.authentication`), To must be the
+* REGISTER on SIP-1: digest authentication (see :mod:`mcsec.impl.core.authentication`), To must be the
   user's IMPU, then the REGISTER goes to the AS with ``P-Asserted-Identity`` and the AS's final
   response comes back; a 2xx records (or, with expires 0, removes) the binding.
 * Other requests on SIP-1: only on the flow of a live registration (else 403); the identity is
@@ -43,17 +43,16 @@ from mcsec.impl.sip import (
     Headers,
     InvalidHeaderValue,
     Request,
-    RequestContext,
     Response,
-    SipEndpoint,
     SipError,
     SipUri,
     TransactionTimeout,
     TransportError,
     new_branch,
 )
+from mcsec.impl.sip.aio import RequestContext, SipEndpoint
 from mcsec.impl.sip.transaction_base import server_key
-from mcsec.impl.sip.transport import Flow
+from mcsec.impl.sip.aio.transport import Flow
 
 log = logging.getLogger("mcsec.core")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from mcsec.impl.core.config import uri_key
 from mcsec.impl.sip import SipUri, parse_uri
 from mcsec.impl.sip.errors import MalformedUri
-from mcsec.impl.sip.transport import Address
+from mcsec.impl.sip.aio.transport import Address
 
 #: (transport, host, port) of the peer a message came from.
 FlowKey = tuple[str, str, int]

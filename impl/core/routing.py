@@ -15,7 +15,7 @@ from mcsec.impl.core.refusal import CoreRefusal, bad_request
 from mcsec.impl.sip import InvalidHeaderValue, MalformedUri, Request, Response, SipUri, parse_uri
 from mcsec.impl.sip.header_values import parse_name_address
 from mcsec.impl.sip.identifiers import MAGIC_COOKIE
-from mcsec.impl.sip.transport import Address
+from mcsec.impl.sip.aio.transport import Address
 
 DEFAULT_MAX_FORWARDS = 70
 #: Requests that get no Record-Route: REGISTER (no dialog), ACK and CANCEL (hop-by-hop or stateless).

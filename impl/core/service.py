@@ -13,8 +13,9 @@ import threading
 from mcsec.impl.core.config import CoreConfig, load_config
 from mcsec.impl.core.proxy import SipCore
 from mcsec.impl.core.trace import TraceWriter
-from mcsec.impl.sip import SipEndpoint, TimerConfig
-from mcsec.impl.sip.transport import free_port_pair
+from mcsec.impl.sip import TimerConfig
+from mcsec.impl.sip.aio import SipEndpoint
+from mcsec.impl.sip.aio.transport import free_port_pair
 
 log = logging.getLogger("mcsec.core")
 
@@ -142,7 +143,7 @@ class CoreService:
 
 
 def build(config: dict) -> tuple[list[CoreService], dict]:
-    """The role builder for :func:`impl.rolemain.run_role`; raises ConfigError naming a bad item."""
+    """The role builder for :func:`mcsec.impl.rolemain.run_role`; raises ConfigError naming a bad item."""
     core_config = load_config(config)
     info: dict = {"domain": core_config.domain, "trace_path": core_config.trace_path}
     return [CoreService(core_config, info)], info

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from mcsec.impl.sip.parser import parse_head
-from mcsec.impl.sip.transport import Address, Flow
+from mcsec.impl.sip.aio.transport import Address, Flow
 
 log = logging.getLogger("mcsec.core.trace")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 class IbcError(Exception):
-    """Base class of every error raised by ``impl.ibc`` crypto primitives."""
+    """Base class of every error raised by ``mcsec.impl.ibc`` crypto primitives."""
 
 
 class InvalidPointError(IbcError):

@@ -1,7 +1,7 @@
 """MIKEY-SAKKE I_MESSAGEs for 3GPP key transport (RFC 6509 with the TS 33.180 profile).
 
-The codec itself lives in :mod:`impl.ibc.mikey_codec` (decode/encode) over the
-payload model of :mod:`impl.ibc.mikey_payloads`; this module re-exports both and
+The codec itself lives in :mod:`mcsec.impl.ibc.mikey_codec` (decode/encode) over the
+payload model of :mod:`mcsec.impl.ibc.mikey_payloads`; this module re-exports both and
 adds the initiator and responder operations:
 
 * :func:`build_i_message` -- pick a key ID carrying the purpose tag in its top

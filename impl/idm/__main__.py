@@ -1,4 +1,4 @@
-"""`python -m impl.idm --config CONFIG.json`: run the reference IdM (see impl/rolemain.py)."""
+"""`python -m mcsec.impl.idm --config CONFIG.json`: run the reference IdM (see impl/rolemain.py)."""
 from __future__ import annotations
 
 import sys

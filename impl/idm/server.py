@@ -1,6 +1,6 @@
 """The reference IdM server: discovery, JWKS, /authorize, /token, and the test control surface.
 
-`build(raw_config)` is the `impl.rolemain` builder: it checks the
+`build(raw_config)` is the `mcsec.impl.rolemain` builder: it checks the
 configuration, makes the ES256 signing key, binds the HTTPS server and
 returns it with the endpoint URLs for the ready line.
 """

@@ -1,7 +1,7 @@
 """MCPTT bodies in SIP messages: the protected form (the one carrier of this suite) and the clear form.
 
 The sensitive part is the MIME entity ``Content-Type: application/vnd.3gpp.mcptt-info+xml`` plus the
-mcptt-info document. Protected, it is sealed with :mod:`impl.smime` under the CEK (KEKRecipientInfo
+mcptt-info document. Protected, it is sealed with :mod:`mcsec.impl.smime` under the CEK (KEKRecipientInfo
 key identifier = the 4-byte big-endian KMS Key ID) with a replay stamp bound to the SIP message
 (Call-ID, CSeq number and method; the status code too in a response), and carried as
 

@@ -1,7 +1,7 @@
 """The asyncio runtime an MCPTT role runs its SIP endpoint in.
 
-The role processes are threaded (``impl.rolemain``, the HTTPS servers); SIP runs on its own event
-loop in a thread. :class:`SipRuntime` binds one :class:`~impl.sip.SipEndpoint` on the same port for
+The role processes are threaded (``mcsec.impl.rolemain``, the HTTPS servers); SIP runs on its own event
+loop in a thread. :class:`SipRuntime` binds one :class:`~mcsec.impl.sip.SipEndpoint` on the same port for
 UDP and TCP, and lets other threads run coroutines on the loop with a bounded wait.
 """
 from __future__ import annotations
@@ -13,8 +13,9 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from mcsec.impl.mcptt.trace import SipTrace
-from mcsec.impl.sip import SipEndpoint, TimerConfig
-from mcsec.impl.sip.transport import free_port_pair
+from mcsec.impl.sip import TimerConfig
+from mcsec.impl.sip.aio import SipEndpoint
+from mcsec.impl.sip.aio.transport import free_port_pair
 
 T = TypeVar("T")
 _PORT_ATTEMPTS = 20

@@ -18,8 +18,9 @@ import threading
 import time
 from pathlib import Path
 
-from mcsec.impl.sip import SipEndpoint, SipParseError, parse_message
-from mcsec.impl.sip.transport import Address, Flow
+from mcsec.impl.sip import SipParseError, parse_message
+from mcsec.impl.sip.aio import SipEndpoint
+from mcsec.impl.sip.aio.transport import Address, Flow
 
 log = logging.getLogger("mcsec.trace")
 

@@ -6,5 +6,5 @@ refuses replays, and protects the sensitive data it answers with.
 Modules: ``config`` (the JSON configuration), ``ibc_config`` (its "ibc" item), ``keystore`` (server
 token and CEKs by Key ID), ``ibc_keys`` (the server's own MIKEY-SAKKE key sets), ``csk_upload``
 (I_MESSAGE checks), ``csk_store`` (CSKs bound to their uploaders), ``uas`` (the request handlers),
-``server`` (process assembly); run with ``python -m impl.server``.
+``server`` (process assembly); run with ``python -m mcsec.impl.server``.
 """

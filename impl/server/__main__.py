@@ -1,4 +1,4 @@
-"""`python -m impl.server --config CONFIG.json`: run the reference MCPTT server (see impl/rolemain.py)."""
+"""`python -m mcsec.impl.server --config CONFIG.json`: run the reference MCPTT server (see impl/rolemain.py)."""
 from __future__ import annotations
 
 import sys

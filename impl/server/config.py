@@ -1,4 +1,4 @@
-"""Configuration of the reference MCPTT server (``python -m impl.server --config CONFIG.json``).
+"""Configuration of the reference MCPTT server (``python -m mcsec.impl.server --config CONFIG.json``).
 
     {"host": "127.0.0.1", "port": 0, "uri": "sip:mcptt-as@example.org",
      "idm": {"url": "https://127.0.0.1:8443", "ca": "ca.pem"},

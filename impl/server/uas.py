@@ -8,7 +8,7 @@ mcptt-info is refused with 403 and a Warning when protection is required. The 20
 mcptt-info the server understood, protected with the same CEK and stamped for the response.
 
 Clause 7.14: a MESSAGE whose body is ``application/mikey`` uploads a CSK in a MIKEY-SAKKE I_MESSAGE
-(:mod:`impl.server.csk_upload`); a body whose Key ID carries the CSK purpose tag is opened with the
+(:mod:`mcsec.impl.server.csk_upload`); a body whose Key ID carries the CSK purpose tag is opened with the
 CSK bound to its sender, never fetched from the KMS. docs/sip-protection.md lists every answer.
 """
 from __future__ import annotations
@@ -39,7 +39,8 @@ from mcsec.impl.server.config import ServerConfig
 from mcsec.impl.server.csk_store import BoundCsk, CskStore
 from mcsec.impl.server.csk_upload import CskReceiver, UploadRefused, Uploader
 from mcsec.impl.server.keystore import KeyServiceUnavailable, KeyStore
-from mcsec.impl.sip import InvalidHeaderValue, Request, RequestContext, Response, SipEndpoint, SipError, SipUri, parse_uri
+from mcsec.impl.sip import InvalidHeaderValue, Request, Response, SipError, SipUri, parse_uri
+from mcsec.impl.sip.aio import RequestContext, SipEndpoint
 from mcsec.impl.sip.header_values import parse_name_address
 from mcsec.impl.smime import ReplayGuard
 

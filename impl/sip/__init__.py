@@ -1,16 +1,15 @@
-"""SIP for the reference roles and the suite: a sans-IO codec (message model, parser, serializer,
-multipart), sans-IO transactions (RFC 3261 section 17) and asyncio UDP/TCP transports with an endpoint.
+"""SIP for the reference roles and the suite, sans-IO: a codec (message model, parser, serializer,
+multipart) and transactions (RFC 3261 section 17) that take bytes and time and give back messages,
+events and bytes to send. Sockets and asyncio live in the adapter ``mcsec.impl.sip.aio``.
 
 Modules: ``message`` (Request, Response), ``parser`` (parse_message), ``framing`` (stream framing),
 ``headers`` (ordered headers, compact forms), ``header_values`` (Via, NameAddress, CSeq, MediaType),
 ``uri``, ``multipart``, ``derived`` (responses, ACKs, new requests), ``status`` (reason phrases),
-``errors``, ``timers``, ``transaction_base``, ``client_transactions``, ``server_transactions``,
-``transport`` and ``endpoint``.
+``errors``, ``timers``, ``transaction_base``, ``client_transactions`` and ``server_transactions``.
 """
 
 from .client_transactions import InviteClientTransaction, NonInviteClientTransaction, new_client_transaction
 from .derived import make_2xx_ack, make_error_response, make_non2xx_ack, make_request, make_response
-from .endpoint import EndpointStats, RequestContext, SipEndpoint
 from .errors import (
     ContentLengthMismatch,
     CSeqMethodMismatch,
@@ -45,12 +44,12 @@ from .uri import AbsoluteUri, SipUri, parse_uri
 
 __all__ = [
     "AbsoluteUri", "BodyPart", "CSeq", "CSeqMethodMismatch", "ContentLengthMismatch",
-    "DEFAULT_MAX_MESSAGE_SIZE", "EndpointStats", "HeaderField", "Headers", "IncompleteMessage",
+    "DEFAULT_MAX_MESSAGE_SIZE", "HeaderField", "Headers", "IncompleteMessage",
     "InvalidEncoding", "InvalidHeaderValue", "InviteClientTransaction", "InviteServerTransaction",
     "MAGIC_COOKIE", "MalformedHeader", "MalformedMultipart", "MalformedStartLine", "MalformedUri",
     "MediaType", "MessageTooLarge", "MissingContentLength", "MissingHeader", "MultipartBody",
     "NameAddress", "NonInviteClientTransaction", "NonInviteServerTransaction", "PartialMessage",
-    "Request", "RequestContext", "Response", "SipEndpoint", "SipError", "SipMessage", "SipParseError",
+    "Request", "Response", "SipError", "SipMessage", "SipParseError",
     "SipUri", "StreamFramer", "TimerConfig", "TransactionError", "TransactionTimeout", "TransportError",
     "UnsupportedVersion", "Via", "build_multipart", "make_2xx_ack", "make_error_response",
     "make_non2xx_ack", "make_request", "make_response", "new_branch", "new_call_id",

@@ -10,8 +10,8 @@ failure into a response instead of crashing:
   the limit applies to the whole message (start line, headers and body), which is what 513 describes;
   413 (Request Entity Too Large) speaks of the body only.
 
-A parse error may carry a :class:`~impl.sip.parser.PartialMessage` (``error.partial``): what could be
-read of the message before or around the fault. :func:`impl.sip.derived.make_error_response` uses it to
+A parse error may carry a :class:`~mcsec.impl.sip.parser.PartialMessage` (``error.partial``): what could be
+read of the message before or around the fault. :func:`mcsec.impl.sip.derived.make_error_response` uses it to
 build the answer when the headers a response needs were readable.
 """
 
@@ -55,7 +55,7 @@ def _clean_detail(detail: str) -> str:
 
 
 class SipError(Exception):
-    """Base of every exception raised by :mod:`impl.sip`."""
+    """Base of every exception raised by :mod:`mcsec.impl.sip`."""
 
 
 class SipParseError(SipError):

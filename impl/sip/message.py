@@ -32,7 +32,7 @@ SIP_VERSION = "SIP/2.0"
 class SipMessage:
     """What requests and responses share: headers, body and typed accessors for common headers.
 
-    Typed accessors parse on each call and raise :class:`~impl.sip.errors.InvalidHeaderValue` (or
+    Typed accessors parse on each call and raise :class:`~mcsec.impl.sip.errors.InvalidHeaderValue` (or
     ``KeyError`` for an absent mandatory header) on a bad value; a message returned by the parser
     has already had its mandatory headers validated.
     """

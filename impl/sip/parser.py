@@ -1,9 +1,9 @@
 """Bytes to :class:`Request`/:class:`Response` (RFC 3261 sections 7 and 18.3). No I/O.
 
 ``parse_message(data, stream=False)`` reads one datagram; ``stream=True`` reads one message framed off
-a stream transport (see :mod:`impl.sip.framing`), where Content-Length is mandatory.
+a stream transport (see :mod:`mcsec.impl.sip.framing`), where Content-Length is mandatory.
 
-Rules applied, each failure raising a subclass of :class:`~impl.sip.errors.SipParseError`:
+Rules applied, each failure raising a subclass of :class:`~mcsec.impl.sip.errors.SipParseError`:
 
 * empty lines (CRLF) before the start line are skipped (RFC 3261 section 7.5);
 * lines end with CRLF; a bare CR or LF inside the header section is an error;

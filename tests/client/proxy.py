@@ -7,7 +7,8 @@ from __future__ import annotations
 import time
 
 from mcsec.impl.mcptt.runtime import SipRuntime
-from mcsec.impl.sip import Request, RequestContext, Response, SipEndpoint, TimerConfig, new_branch
+from mcsec.impl.sip import Request, Response, TimerConfig, new_branch
+from mcsec.impl.sip.aio import RequestContext, SipEndpoint
 from mcsec.impl.sip.digest import Credentials, DigestError, Verifier
 from mcsec.impl.sip.header_values import parse_name_address
 

@@ -14,14 +14,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mcsec.fixtures.roleprocess import RoleProcess
-from mcsec.impl.sip import (
-    Request,
-    RequestContext,
-    Response,
-    SipEndpoint,
-    TimerConfig,
-    make_request,
-)
+from mcsec.impl.sip import Request, Response, TimerConfig, make_request
+from mcsec.impl.sip.aio import RequestContext, SipEndpoint
 from mcsec.impl.sip.digest import Challenge, authorization
 
 T = TypeVar("T")

@@ -5,7 +5,8 @@ import asyncio
 
 import pytest
 
-from mcsec.impl.sip import Request, RequestContext, Response, SipEndpoint, make_2xx_ack, make_request
+from mcsec.impl.sip import Request, Response, make_2xx_ack, make_request
+from mcsec.impl.sip.aio import RequestContext, SipEndpoint
 from mcsec.impl.sip.header_values import parse_name_address
 from tests.core.harness import AS_URI, CoreUnderTest, FakeAs, LoopThread, TestUa, eventually, impu
 

@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from mcsec.impl.sip import Request, RequestContext, Response
+from mcsec.impl.sip import Request, Response
+from mcsec.impl.sip.aio import RequestContext
 from mcsec.impl.sip.header_values import parse_name_address
 from tests.core.harness import CoreUnderTest, FakeAs, LoopThread, TestUa, impu, start_core, stop_core
 

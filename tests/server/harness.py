@@ -18,7 +18,8 @@ from mcsec.impl.idm.login import discover, login_with_pkce
 from mcsec.impl.kms.cekclient import CekClient
 from mcsec.impl.kms.cekxml import KmsCek
 from mcsec.impl.mcptt import McpttInfo, SealingKey, SipBinding, build_body
-from mcsec.impl.sip import Request, Response, SipEndpoint, TimerConfig, make_request
+from mcsec.impl.sip import Request, Response, TimerConfig, make_request
+from mcsec.impl.sip.aio import SipEndpoint
 
 T = TypeVar("T")
 SERVER_URI = "sip:mcptt-as@example.org"

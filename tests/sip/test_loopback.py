@@ -12,9 +12,7 @@ import pytest
 
 from mcsec.impl.sip import (
     Request,
-    RequestContext,
     Response,
-    SipEndpoint,
     TimerConfig,
     TransactionTimeout,
     TransportError,
@@ -22,6 +20,7 @@ from mcsec.impl.sip import (
     make_request,
     parse_message,
 )
+from mcsec.impl.sip.aio import RequestContext, SipEndpoint
 
 from .samples import MESSAGE_REQUEST, request
 

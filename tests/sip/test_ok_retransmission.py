@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from mcsec.impl.sip import Request, Response, SipEndpoint, make_2xx_ack, make_request, make_response, parse_message
-from mcsec.impl.sip.endpoint import RequestContext
+from mcsec.impl.sip import Request, Response, make_2xx_ack, make_request, make_response, parse_message
+from mcsec.impl.sip.aio import SipEndpoint
+from mcsec.impl.sip.aio.endpoint import RequestContext
 
 from .test_loopback import FAST, new_invite, raw_udp, run, wait_for_condition
 

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from mcsec.fixtures.capture import Capture, CaptureUnavailable, CapturePoint
-from mcsec.impl.sip import Request, RequestContext, Response
+from mcsec.impl.sip import Request, Response
+from mcsec.impl.sip.aio import RequestContext
 from mcsec.impl.smime import ReplayGuard, SipContext, SmimeError
 from mcsec.impl.smime import open as open_body
 from mcsec.impl.smime.mime import body_to_der

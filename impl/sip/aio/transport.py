@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 
 from mcsec.impl.netns import socket_in
 
-from .errors import SipParseError, TransportError
-from .framing import Frame, FramingFailure, Ping, StreamFramer
-from .message import Request, Response
-from .parser import DEFAULT_MAX_MESSAGE_SIZE, parse_message
+from ..errors import SipParseError, TransportError
+from ..framing import Frame, FramingFailure, Ping, StreamFramer
+from ..message import Request, Response
+from ..parser import DEFAULT_MAX_MESSAGE_SIZE, parse_message
 
 __all__ = ["Flow", "TransportStats", "UdpTransport", "TcpTransport", "TcpConnection", "Address", "WireHook",
            "free_port_pair"]

@@ -28,9 +28,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from .client_transactions import ClientTransaction, new_client_transaction
-from .derived import make_error_response, make_response
-from .errors import (
+from ..client_transactions import ClientTransaction, new_client_transaction
+from ..derived import make_error_response, make_response
+from ..errors import (
     InvalidHeaderValue,
     SipError,
     SipParseError,
@@ -38,12 +38,12 @@ from .errors import (
     TransactionTimeout,
     TransportError,
 )
-from .identifiers import new_branch, new_tag
-from .message import Request, Response
-from .parser import DEFAULT_MAX_MESSAGE_SIZE
-from .server_transactions import InviteServerTransaction, ServerTransaction, new_server_transaction
-from .timers import TimerConfig
-from .transaction_base import (
+from ..identifiers import new_branch, new_tag
+from ..message import Request, Response
+from ..parser import DEFAULT_MAX_MESSAGE_SIZE
+from ..server_transactions import InviteServerTransaction, ServerTransaction, new_server_transaction
+from ..timers import TimerConfig
+from ..transaction_base import (
     Action,
     CancelTimer,
     PassToTU,

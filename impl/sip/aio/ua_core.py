@@ -3,7 +3,7 @@
 Transactions end at a 2xx to an INVITE, so its delivery is the UA cores' affair: the UAS sends the 2xx
 again after T1, doubling up to T2, until the ACK with its Call-ID and CSeq number arrives or 64*T1 has
 passed; the UAC sends its ACK again, byte for byte, for each retransmission of that 2xx during 64*T1.
-:class:`OkExchange` keeps both on behalf of a :class:`~impl.sip.endpoint.SipEndpoint`.
+:class:`OkExchange` keeps both on behalf of a :class:`~mcsec.impl.sip.aio.endpoint.SipEndpoint`.
 """
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InvalidHeaderValue, TransportError
-from .message import Request, Response
-from .timers import TimerConfig
+from ..errors import InvalidHeaderValue, TransportError
+from ..message import Request, Response
+from ..timers import TimerConfig
 from .transport import Address, Flow
 
 log = logging.getLogger("mcsec.sip.endpoint")
