@@ -14,14 +14,18 @@ STAMP := $(VENV)/.mcsec-installed
 SYSTEM_PACKAGES := openssl ca-certificates chromium libpcap0.8 kamailio iproute2
 RUN_ARGS ?=
 PYTEST_ARGS ?=
+KILL_MATRIX_OUT ?= reports/out/kill-matrix
 
 .PHONY: run test setup system-packages clean
 
 run: setup
 	$(BIN)/mcsec run $(RUN_ARGS)
 
+# The project's tests: unit (in-process), e2e (whole runs, one fault-free run shared), then the kill
+# matrix as a step of its own: every named fault must be caught by a scenario citing its requirement.
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS) tests/unit tests/e2e
+	$(BIN)/mcsec kill-matrix --out $(KILL_MATRIX_OUT)
 
 setup: system-packages $(STAMP)
 

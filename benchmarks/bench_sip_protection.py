@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import mcsec.impl.smime as smime  # noqa: E402
 from mcsec.fixtures.lab import Lab  # noqa: E402
 from mcsec.fixtures.profile import load  # noqa: E402
-from mcsec.fixtures.roleprocess import RoleProcess  # noqa: E402
+from mcsec.fixtures.lab.roleprocess import RoleProcess  # noqa: E402
 from mcsec.impl.idm.login import discover, login_with_pkce  # noqa: E402
 from mcsec.impl.kms.cekclient import CekClient  # noqa: E402
 from mcsec.impl.mcptt import McpttInfo, SealingKey, SipBinding, build_body, open_info, read_body, read_clear  # noqa: E402
@@ -40,13 +40,13 @@ SERVER_URI = "sip:mcptt-as@example.org"
 
 def server_config(lab: Lab, profile, *, protection_required: bool) -> dict:
     assert lab.endpoints is not None
-    principal = profile.server("mcptt-as")
+    principal = profile.ixit.server("mcptt-as")
     return {
         "host": "127.0.0.1", "port": 0, "uri": principal.uri,
         "idm": {"url": lab.endpoints.idm_url, "ca": str(lab.endpoints.ca_path)},
         "client_id": principal.client_id, "client_secret": principal.client_secret,
-        "kms": {"url": lab.endpoints.kms_url, "kms_uri": profile.kms_uri, "ca": str(lab.endpoints.ca_path)},
-        "users": [{"impu": u.impu, "mcptt_id": u.mcptt_id} for u in profile.users],
+        "kms": {"url": lab.endpoints.kms_url, "kms_uri": profile.ixit.kms_uri, "ca": str(lab.endpoints.ca_path)},
+        "users": [{"impu": u.impu, "mcptt_id": u.mcptt_id} for u in profile.ixit.users],
         "protection_required": protection_required,
         "replay": {"window_s": 60, "require_stamp": True},
         "timers_scale": 1.0, "faults": [], "log_level": "WARNING",
@@ -56,9 +56,9 @@ def server_config(lab: Lab, profile, *, protection_required: bool) -> dict:
 def core_config(server: RoleProcess, profile, transport: str, trace: Path) -> dict:
     sip = server.info["sip"]
     return {
-        "host": "127.0.0.1", "sip1_port": 0, "sip2_port": 0, "domain": profile.users[0].impu.split("@", 1)[1],
+        "host": "127.0.0.1", "sip1_port": 0, "sip2_port": 0, "domain": profile.ixit.users[0].impu.split("@", 1)[1],
         "as": {"host": sip["host"], "port": sip["port"], "transport": transport, "uri": SERVER_URI},
-        "users": [{"impu": u.impu, "username": u.username, "password": u.sip_password} for u in profile.users],
+        "users": [{"impu": u.impu, "username": u.username, "password": u.sip_password} for u in profile.ixit.users],
         "trace_path": str(trace), "faults": [], "log_level": "WARNING",
     }
 
@@ -131,15 +131,15 @@ def main() -> int:
     parser.add_argument("--direct", action="store_true", help="send to the servers without the SIP cores")
     args = parser.parse_args()
     profile = load()
-    alice = profile.user("alice")
-    info = McpttInfo(calling_user_id=alice.mcptt_id, called_party_id=profile.user("bob").mcptt_id,
+    alice = profile.ixit.user("alice")
+    info = McpttInfo(calling_user_id=alice.mcptt_id, called_party_id=profile.ixit.user("bob").mcptt_id,
                      request_uri=SERVER_URI)
     with tempfile.TemporaryDirectory(prefix="mcsec-bench-") as tmp, Lab(profile, Path(tmp) / "lab", roles=("idm", "kms")) as lab:
         assert lab.endpoints is not None
         discovery = discover(lab.endpoints.idm_url, lab.ssl_context)
-        token = login_with_pkce(discovery, profile.oauth_client_id, profile.oauth_redirect_uri, alice.username,
+        token = login_with_pkce(discovery, profile.ixit.oauth_client_id, profile.ixit.oauth_redirect_uri, alice.username,
                                 alice.password, lab.ssl_context).access_token
-        reply = CekClient(lab.endpoints.kms_url, profile.kms_uri, lab.ssl_context).issue(token, alice.mcptt_id,
+        reply = CekClient(lab.endpoints.kms_url, profile.ixit.kms_uri, lab.ssl_context).issue(token, alice.mcptt_id,
                                                                                          SERVER_URI)
         assert reply.cek is not None
         key = SealingKey(reply.cek.key_id, reply.cek.key)

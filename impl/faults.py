@@ -146,6 +146,15 @@ class Faults:
     def names(self) -> list[str]:
         return sorted(self._on)
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Faults) and self._on == other._on
+
+    def __hash__(self) -> int:
+        return hash(self._on)
+
+    def __repr__(self) -> str:
+        return f"Faults({self.names()!r})"
+
 
 def for_role(role: str) -> list[Fault]:
     return [f for f in _ALL if f.role == role]

@@ -54,3 +54,12 @@ def request(method: str, url: str, *, body: bytes = b"", headers: dict[str, str]
                               f"{type(exc).__name__}: {exc}") from None
     finally:
         conn.close()
+
+
+def post_with_bearer(url: str, token: str | None, body: bytes, content_type: str, *,
+                     context: ssl.SSLContext | None = None, timeout: float = DEFAULT_TIMEOUT_S) -> HttpReply:
+    """POST ``body`` with the access token as ``Authorization: Bearer`` (none when ``token`` is None)."""
+    headers = {"Content-Type": content_type}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return request("POST", url, body=body, headers=headers, context=context, timeout=timeout)

@@ -2,9 +2,9 @@
 
 Requirements live in features/requirements.toml; scenarios cite them with
 tags (`@R713-KM-SIG`) on the Scenario, the Feature, or an Examples block of an
-outline. Scenario identifiers are derived from the feature file and the
-scenario's name (plus the example row for outlines), so they stay stable as
-long as the feature text does.
+outline. Every scenario is named by its test-purpose id tag (`@tp:MCSEC-713-TOK-002`,
+plus `.N` for the Nth example row of an outline), which results, reports, evidence
+folders and waivers use: rewording a title changes nothing downstream.
 """
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ CATALOGUE_PATH = FEATURES_DIR / "requirements.toml"
 REQUIREMENT_ID = re.compile(r"^R(713|714|SIP)-[A-Z0-9]+(-[A-Z0-9]+)*$")
 """R713-*, R714-*: clause requirements; RSIP-*: rules of referenced SIP standards."""
 KINDS = ("normative", "derived", "project")
+CLAUSES = ("7.13", "7.14")
+"""The clauses a profile claims in [ics] clauses."""
 _FIELDS = ("id", "clause", "text", "requirement", "condition", "roles", "kind")
 
 
@@ -42,10 +44,11 @@ class Requirement:
 
 @dataclass(frozen=True)
 class ScenarioRef:
-    id: str
+    id: str               # the stable test-purpose id (@tp tag, plus .N for an outline row)
     name: str
     feature: str          # feature file path relative to features/
     requirements: tuple[str, ...]
+    tags: frozenset[str] = frozenset()
 
 
 def load_catalogue(path: Path = CATALOGUE_PATH) -> list[Requirement]:
@@ -71,15 +74,10 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> list[Requirement]:
     return result
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def scenario_id(feature_rel: str, template_name: str, example: Mapping[str, str] | None) -> str:
-    base = f"{feature_rel.removesuffix('.feature')}::{slug(template_name)}"
-    if example:
-        return f"{base}[{'-'.join(str(v) for v in example.values())}]"
-    return base
+TP_TAG = re.compile(r"^tp:(MCSEC-[A-Z0-9]+(?:-[A-Z0-9]+)*-[0-9]{3})$")
+"""Every scenario carries its test-purpose id as a tag, ``@tp:MCSEC-713-TOK-002``; each row of an outline's
+examples adds ``.N`` (its position, from 1, across the outline's Examples blocks), so rewording a title or a
+row changes nothing downstream. New rows go at the end."""
 
 
 def requirement_tags(tags: Iterable[str]) -> tuple[str, ...]:
@@ -90,30 +88,51 @@ def feature_rel(filename: str, features_dir: Path = FEATURES_DIR) -> str:
     return Path(filename).resolve().relative_to(features_dir.resolve()).as_posix()
 
 
+def _tp(tags: Iterable[str], where: str) -> str:
+    ids = [m.group(1) for t in tags if (m := TP_TAG.match(t))]
+    if len(ids) != 1:
+        raise CatalogueError(f"{where}: needs exactly one @tp:MCSEC-...-NNN tag, has {len(ids)}")
+    return ids[0]
+
+
+def scenario_ref(template, example: Mapping[str, str] | None = None,
+                 features_dir: Path = FEATURES_DIR) -> ScenarioRef:
+    """The identity of one scenario: an outline's ``template`` with one ``example`` row, or a plain one."""
+    rel = feature_rel(template.feature.filename, features_dir)
+    where = f"{rel}:{template.line_number} ({template.name})"
+    base_tags = set(template.tags) | set(template.feature.tags)
+    if template.rule is not None:
+        base_tags |= set(template.rule.tags)
+    tp = _tp(base_tags, where)
+    if not template.examples:
+        return ScenarioRef(tp, template.name, rel, requirement_tags(base_tags), frozenset(base_tags))
+    if example is None:
+        raise CatalogueError(f"{where}: an outline is identified with one of its example rows")
+    index = 0
+    for examples in template.examples:
+        for context in examples.as_contexts():
+            index += 1
+            if dict(context) == dict(example):
+                tags = base_tags | set(examples.tags or ())
+                return ScenarioRef(f"{tp}.{index}", template.render(context).name, rel, requirement_tags(tags),
+                                   frozenset(tags))
+    raise CatalogueError(f"{where}: no example row {dict(example)!r}")
+
+
 def scan_scenarios(features_dir: Path = FEATURES_DIR) -> list[ScenarioRef]:
     """Every scenario (each outline row counts once) with the requirements it cites."""
     from pytest_bdd.feature import get_features  # parsed the same way the run parses them
 
     refs: list[ScenarioRef] = []
     for feature in get_features([str(features_dir)]):
-        rel = feature_rel(feature.filename, features_dir)
         for template in feature.scenarios.values():
-            base_tags = set(template.tags) | set(feature.tags)
-            if template.rule is not None:
-                base_tags |= set(template.rule.tags)
             if not template.examples:
-                refs.append(ScenarioRef(scenario_id(rel, template.name, None), template.name, rel,
-                                        requirement_tags(base_tags)))
+                refs.append(scenario_ref(template, None, features_dir))
                 continue
             for examples in template.examples:
                 for context in examples.as_contexts():
-                    refs.append(ScenarioRef(
-                        scenario_id(rel, template.name, context),
-                        template.render(context).name, rel,
-                        requirement_tags(base_tags | set(examples.tags or ()))))
+                    refs.append(scenario_ref(template, context, features_dir))
     return refs
-
-
 def citations(requirements: list[Requirement], scenarios: list[ScenarioRef]) -> dict[str, list[str]]:
     cited: dict[str, list[str]] = {r.id: [] for r in requirements}
     for s in scenarios:

@@ -18,11 +18,18 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mcsec.catalogue import FEATURES_DIR, slug
+from mcsec.catalogue import FEATURES_DIR, TP_TAG
 from mcsec.reports.textsafe import xml_text
 
 _SCENARIO = re.compile(r"^\s*(Scenario Outline|Scenario Template|Scenario|Example)\s*:\s*(.*?)\s*$")
 _FEATURE = re.compile(r"^\s*Feature\s*:\s*(.*?)\s*$")
+_TP = re.compile(r"^@(" + TP_TAG.pattern.lstrip("^").rstrip("$") + ")$")
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
 _SECTION = re.compile(r"^\s*(Background|Scenario|Scenario Outline|Scenario Template|Example|Rule|Examples)\s*:|^\s*@")
 
 
@@ -33,7 +40,7 @@ class FeatureText:
     description: str = ""
     line: int = 1
     tags: list[tuple[str, int]] = field(default_factory=list)
-    scenario_lines: dict[str, tuple[int, str]] = field(default_factory=dict)   # slug -> (line, keyword)
+    scenario_lines: dict[str, tuple[int, str]] = field(default_factory=dict)   # test-purpose id -> (line, keyword)
     lines: list[str] = field(default_factory=list)
 
     def step_line(self, keyword: str, text: str, after: int) -> int:
@@ -73,7 +80,10 @@ def read_feature(rel: str, features_dir: Path = FEATURES_DIR) -> FeatureText:
         if scenario:
             keyword = "Scenario Outline" if scenario.group(1) in ("Scenario Outline", "Scenario Template") \
                 else "Scenario"
-            text.scenario_lines.setdefault(slug(scenario.group(2)), (number, keyword))
+            for tag, _ in pending_tags:
+                match = _TP.match(tag)
+                if match:
+                    text.scenario_lines.setdefault(match.group(2), (number, keyword))
         pending_tags = []
     text.description = "\n".join(description).strip()
     return text
@@ -111,10 +121,11 @@ def _steps(s: dict, feature: FeatureText, scenario_line: int) -> tuple[list[dict
 
 
 def _element(s: dict, feature: FeatureText, feature_id: str) -> dict:
-    base, _, example = s["id"].partition("::")[2].partition("[")
+    base = s["id"].split(".", 1)[0]  # an outline row's id is its outline's plus ".N"
     line, keyword = feature.scenario_lines.get(base, (feature.line, "Scenario"))
-    element_id = f"{feature_id};{base}" + (f";{slug(example.rstrip(']'))}" if example else "")
+    element_id = f"{feature_id};{s['id'].lower()}"
     tags = [{"name": t, "line": n} for t, n in feature.tags]
+    tags.append({"name": f"@tp:{s['id']}", "line": line})
     tags += [{"name": f"@{rid}", "line": line} for rid in s["requirements"]]
     if s["verdict"] in ("waived", "not_applicable"):
         tags.append({"name": f"@{s['verdict']}", "line": line})

@@ -94,9 +94,17 @@ def baseline_passes(matrix: dict) -> bool:
     return baseline.get(verdicts.PASS, 0) > 0 and all(n == 0 for v, n in baseline.items() if v != verdicts.PASS)
 
 
+def unkilled(rows: list[dict], scenario_ids: list[str]) -> list[str]:
+    """The scenarios no fault made fail: they could pass vacuously."""
+    killed = {s for row in rows for s in row.get("killed_by", [])}
+    return [s for s in scenario_ids if s not in killed]
+
+
 def exit_status(matrix: dict) -> int:
-    """1 when a fault survives or the baseline is not all pass; 3 when a fault run broke; else 0."""
-    if not baseline_passes(matrix) or any(r["status"] == SURVIVED for r in matrix["faults"]):
+    """1 when a fault survives, a scenario is made to fail by no fault, or the baseline is not all pass;
+    3 when a fault run broke; else 0."""
+    if not baseline_passes(matrix) or any(r["status"] == SURVIVED for r in matrix["faults"]) \
+            or matrix.get("unkilled_scenarios"):
         return 1
     if any(r["status"] == ERROR for r in matrix["faults"]):
         return 3

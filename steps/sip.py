@@ -1,40 +1,39 @@
 """Steps about SIP signalling protected with S/MIME under the CEK (clause 7.13 end to end).
 
-The MCPTT client is driven through its upper tester; what the SIP core saw is read from the
-core's own trace of every message it received and sent; requests no well-behaved client sends
-come from the test system's own SIP user agent, registered at the core like a client.
+The MCPTT client is driven through its upper tester; what the SIP core saw is judged from the capture of
+SIP-1 and SIP-2 and from the core's own record; requests no well-behaved client sends come from the test
+system's own SIP user agent, registered at the core like a client.
 """
 from __future__ import annotations
 
-import base64
 import secrets
+from dataclasses import dataclass, field
 
+import pytest
 from pytest_bdd import given, parsers, then, when
 
-from mcsec.fixtures.capture import SIP1, WireMessage
-from mcsec.fixtures.exposure import describe, find_exposures, unprotected
-from mcsec.fixtures.sipua import Peer, TestUA
-from mcsec.fixtures.uppertester import SipAnswer, UpperTester, UpperTesterError
+from mcsec.fixtures.agents.sipua import TestUA
+from mcsec.fixtures.agents.uppertester import SipAnswer, UpperTesterError
+from mcsec.fixtures.oracles.confidentiality import exposure_findings, protection_findings
 from mcsec.fixtures.verdicts import Failed, Inconclusive
+from mcsec.fixtures.wire.points import SIP1
 from mcsec.impl.kms.cekstore import CEK_PURPOSE_TAG
 from mcsec.impl.mcptt.body import OutgoingBody, SealingKey, SipBinding, build_body, key_id_bytes
 from mcsec.impl.mcptt.info import McpttInfo
-from mcsec.impl.sip import make_request, parse_message
-from mcsec.impl.sip.errors import SipParseError
-from mcsec.steps.common import World, peer
-from mcsec.steps.tokens import authenticate_user
+from mcsec.impl.sip import make_request
+from mcsec.steps import phrases
+from mcsec.steps.context import ScenarioContext, failed_if, peer
+from mcsec.steps.tokens import TokenState
 
 GROUP_ID = "sip:group-fire-7@example.org"
+ORDINALS = phrases.Phrases("Ordinal", {"first": 0, "second": 1})
+METHODS = phrases.Phrases("Method", {"MESSAGE": "message", "INVITE": "invite", "PUBLISH": "publish",
+                                     "REGISTER": "register"})
 
 
-def _ut(world: World, user: str) -> UpperTester:
-    url = world.lab.endpoints.upper_testers.get(user)
-    if url is None:
-        raise Inconclusive(f"no MCPTT client of {user!r} in the lab")
-    return UpperTester(url, world.lab.ssl_context, world.profile.timers.sip_timeout_s + 5)
-
-
-def _ut_call(fn, *args):
+def ut_call(fn, *args):
+    """An upper-tester command; a client that could not act for want of a peer is inconclusive, a client
+    that refused the command fails."""
     try:
         return fn(*args)
     except UpperTesterError as exc:
@@ -43,55 +42,107 @@ def _ut_call(fn, *args):
         raise Failed(f"the MCPTT client refused the command: {exc}") from None
 
 
+@dataclass
+class SipState:
+    """The SIP answers of this scenario, the Key IDs each user's MCPTT client holds, and the test
+    system's own user agent when it is used."""
+    ctx: ScenarioContext
+    answer: object | None = None      # the last final answer (SipAnswer from an upper tester, or a Response)
+    answers: list = field(default_factory=list)
+    cek_ids: dict[str, list[str]] = field(default_factory=dict)
+    ua: TestUA | None = None
+
+    def answered(self, answer):
+        self.answer = answer
+        self.answers.append(answer)
+        return answer
+
+    def client_sends(self, user: str, method: str, body: dict) -> SipAnswer:
+        """The MCPTT client of ``user`` sends ``method`` through the SIP core (upper tester)."""
+        if method == "INVITE":
+            body = {"group_id": GROUP_ID, **body}
+        if method == "REGISTER":
+            body = {k: v for k, v in body.items() if k == "key_id"}
+        return self.answered(ut_call(self.ctx.upper_tester(user).sip, METHODS[method], body))
+
+    def registered_ua(self, user: str) -> TestUA:
+        """The test system's UA, registered at the SIP core as ``user``."""
+        if self.ua is None:
+            sip1 = self.ctx.endpoints.core_sip1
+            if sip1 is None:
+                raise Inconclusive("no SIP core in the lab")
+            self.ua = TestUA(sip1, timeout_s=self.ctx.ixit.timers.sip_timeout_s,
+                             side=self.ctx.endpoints.side(SIP1))
+            self.ua.start()
+            self.ctx.record.cleanups.append(self.ua.stop)
+        u = self.ctx.ixit.user(user)
+        response = self.ua.register(u.impu, u.username, u.sip_password)
+        if response.status != 200:
+            raise Inconclusive(f"the test system could not register as {user!r}: {response.status} {response.reason}")
+        return self.ua
+
+    def ua_message(self, user: str, body, *, extra_headers=()) -> None:
+        """A MESSAGE from the registered UA to the MCPTT server; ``body`` is an OutgoingBody, or a function
+        of the request's SIP binding that makes one."""
+        ua = self.registered_ua(user)
+        u = self.ctx.ixit.user(user)
+        server = self.ctx.ixit.servers[0].uri
+        request = make_request("MESSAGE", server, from_=f"<{u.impu}>", to=f"<{server}>", cseq=ua.next_cseq(),
+                               headers=list(extra_headers))
+        if callable(body):
+            body = body(SipBinding.of_request(request))
+        if body is not None:
+            body.apply(request)
+        self.answered(ua.send(request))
+
+
+@pytest.fixture
+def sip(ctx: ScenarioContext) -> SipState:
+    return SipState(ctx)
+
+
 # --- the MCPTT client, through its upper tester ------------------------------------------------
 
 @given(parsers.parse('the MCPTT client of "{user}" has logged in and holds a CEK shared with the MCPTT server'))
-def client_logged_in_with_cek(world: World, user: str) -> None:
-    ut = _ut(world, user)
-    _ut_call(ut.login)
-    world.cek_ids.setdefault(user, []).append(_ut_call(ut.new_cek))
+def client_logged_in_with_cek(ctx: ScenarioContext, sip: SipState, user: str) -> None:
+    ut = ctx.upper_tester(user)
+    ut_call(ut.login)
+    sip.cek_ids.setdefault(user, []).append(ut_call(ut.new_cek))
 
 
 @given(parsers.parse('the MCPTT client of "{user}" holds a second CEK shared with the MCPTT server'))
-def client_second_cek(world: World, user: str) -> None:
-    world.cek_ids.setdefault(user, []).append(_ut_call(_ut(world, user).new_cek))
+def client_second_cek(ctx: ScenarioContext, sip: SipState, user: str) -> None:
+    sip.cek_ids.setdefault(user, []).append(ut_call(ctx.upper_tester(user).new_cek))
 
 
 @given(parsers.parse('the MCPTT client of "{user}" has registered through the SIP core'))
-def client_registered(world: World, user: str) -> None:
-    answer = _ut_call(_ut(world, user).sip, "register", {})
+def client_registered(ctx: ScenarioContext, user: str) -> None:
+    answer = ut_call(ctx.upper_tester(user).sip, "register", {})
     if answer.status != 200:
         raise Failed(f"REGISTER through the SIP core was answered {answer.status} {answer.reason}")
 
 
-def _send(world: World, user: str, method: str, body: dict) -> SipAnswer:
-    action = {"MESSAGE": "message", "INVITE": "invite", "PUBLISH": "publish", "REGISTER": "register"}[method]
-    if method == "INVITE":
-        body = {"group_id": GROUP_ID, **body}
-    if method == "REGISTER":
-        body = {k: v for k, v in body.items() if k == "key_id"}
-    answer = _ut_call(_ut(world, user).sip, action, body)
-    world.answer = answer
-    world.answers.append(answer)
-    return answer
+@when(phrases.parse('the MCPTT client of "{user}" sends a {method:Method} whose mcptt-info names "{other}" '
+                    'and the group "{group}"', METHODS))
+def client_sends(ctx: ScenarioContext, sip: SipState, user: str, method, other: str, group: str) -> None:
+    sip.client_sends(user, method.text, {"mcptt_info": {"called_party_id": ctx.ixit.user(other).mcptt_id,
+                                                        "calling_group_id": group}})
 
 
-@when(parsers.parse('the MCPTT client of "{user}" sends a {method} whose mcptt-info names "{other}" '
-                    'and the group "{group}"'))
-def client_sends(world: World, user: str, method: str, other: str, group: str) -> None:
-    _send(world, user, method, {"mcptt_info": {"called_party_id": world.profile.user(other).mcptt_id,
-                                               "calling_group_id": group}})
+@when(phrases.parse('the MCPTT client of "{user}" sends a MESSAGE protected under her {which:Ordinal} CEK', ORDINALS))
+def client_sends_under(ctx: ScenarioContext, sip: SipState, user: str, which) -> None:
+    sip.client_sends(user, "MESSAGE", {"key_id": sip.cek_ids[user][which.value],
+                                       "mcptt_info": {"called_party_id": ctx.ixit.user("bob").mcptt_id}})
 
 
-@when(parsers.parse('the MCPTT client of "{user}" sends a MESSAGE protected under her {which} CEK'))
-def client_sends_under(world: World, user: str, which: str) -> None:
-    key_id = world.cek_ids[user][{"first": 0, "second": 1}[which]]
-    _send(world, user, "MESSAGE", {"key_id": key_id, "mcptt_info": {"called_party_id": world.profile.user("bob").mcptt_id}})
+@when(parsers.parse('the MCPTT client of "{user}" sends a MESSAGE naming "{other}"'))
+def client_sends_message(ctx: ScenarioContext, sip: SipState, user: str, other: str) -> None:
+    sip.client_sends(user, "MESSAGE", {"mcptt_info": {"called_party_id": ctx.ixit.user(other).mcptt_id}})
 
 
 @then("the MCPTT server answers 200 with an mcptt-info protected under the same Key ID")
-def answered_protected_same_key(world: World) -> None:
-    a = world.answer
+def answered_protected_same_key(sip: SipState) -> None:
+    a = sip.answer
     if a.status != 200:
         raise Failed(f"the MCPTT server answered {a.status} {a.reason}")
     if not a.request_body.get("protected"):
@@ -103,224 +154,140 @@ def answered_protected_same_key(world: World) -> None:
                      f"the request under {a.request_body.get('key_id')}")
 
 
-@then(parsers.parse("the MCPTT server answers 200 with an mcptt-info protected under the {which} CEK's Key ID"))
-def answered_under(world: World, which: str) -> None:
-    answered_protected_same_key(world)
-    user = next(iter(world.cek_ids))
-    want = world.cek_ids[user][{"first": 0, "second": 1}[which]]
-    if world.answer.request_body.get("key_id") != want:
-        raise Failed(f"the client named Key ID {world.answer.request_body.get('key_id')}, expected {want}")
+@then(phrases.parse("the MCPTT server answers 200 with an mcptt-info protected under the {which:Ordinal} CEK's "
+                    "Key ID", ORDINALS))
+def answered_under(sip: SipState, which) -> None:
+    answered_protected_same_key(sip)
+    user = next(iter(sip.cek_ids))
+    want = sip.cek_ids[user][which.value]
+    if sip.answer.request_body.get("key_id") != want:
+        raise Failed(f"the client named Key ID {sip.answer.request_body.get('key_id')}, expected {want}")
 
 
 @then(parsers.parse("the answer's mcptt-info names \"{user}\" as the calling user"))
-def answer_names_caller(world: World, user: str) -> None:
-    info = world.answer.response_info or {}
-    want = world.profile.user(user).mcptt_id
+def answer_names_caller(ctx: ScenarioContext, sip: SipState, user: str) -> None:
+    info = sip.answer.response_info or {}
+    want = ctx.ixit.user(user).mcptt_id
     if info.get("calling_user_id") != want:
         raise Failed(f"the server understood calling user {info.get('calling_user_id')!r}, expected {want!r}")
 
 
 # --- what the SIP core saw -----------------------------------------------------------------------
 
-def wire_messages(world: World) -> list[WireMessage]:
-    """Every SIP message captured on SIP-1 and SIP-2 so far in this scenario; without a capture (no
-    raw-socket privilege) there is no verdict that needs one: inconclusive with the reason."""
-    if world.wire is None or world.wire.capture is None:
-        reason = world.wire.unavailable if world.wire is not None else "no capture armed"
-        raise Inconclusive(f"no wire verdict without a capture: {reason}")
-    return world.wire.capture.checkpoint()
-
-
-def observed(world: World) -> list[tuple[str, list[WireMessage]]]:
-    """What the SIP core received and sent, as the confidentiality verdicts judge it: the packets
-    captured on SIP-1 and SIP-2 (always), and the core's own record of its traffic when it keeps one.
-    Each comes with the words a failure names it by."""
-    views = [("on the wire (SIP-1 and SIP-2 captured)", wire_messages(world))]
-    if world.lab.core_keeps_record:
-        views.append(("in the SIP core's own record", core_messages(world)))
-    return views
-
-
-def core_messages(world: World) -> list[WireMessage]:
-    """Every message the SIP core received or sent during this scenario: from its own record when
-    it keeps one (the reference core), otherwise from the capture of SIP-1 and SIP-2."""
-    if not world.lab.core_keeps_record:
-        return wire_messages(world)
-    messages = []
-    for line in world.lab.trace_since(world.offsets):
-        if line.get("role") != "core":
-            continue
-        raw = base64.b64decode(line.get("raw_b64", ""))
-        try:
-            parsed, error = parse_message(raw), None
-        except SipParseError as exc:
-            parsed, error = None, str(exc)
-        messages.append(WireMessage(line.get("t", 0.0), line.get("src", ""), line.get("dst", ""),
-                                    line.get("transport", ""), raw, parsed, error, line.get("ref")))
-    if not messages:
-        raise Inconclusive("the SIP core recorded no message during the scenario")
-    return messages
-
-
-def _sensitive_values(world: World) -> list[str]:
-    return [u.mcptt_id for u in world.profile.users] + [GROUP_ID]
+def sensitive_values(ctx: ScenarioContext) -> list[str]:
+    return [u.mcptt_id for u in ctx.ixit.users] + [GROUP_ID]
 
 
 @then(parsers.parse('every body the SIP core relayed on SIP-1 and SIP-2 is S/MIME protected under the Key ID '
                     'of "{user}"\'s CEK'))
-def core_saw_protected(world: World, user: str) -> None:
-    key_id = key_id_bytes(int(world.answer.request_body["key_id"], 16))
-    for where, messages in observed(world):
-        points = {m.point for m in messages if m.message is not None and m.message.body}
-        if points != {"SIP-1", "SIP-2"}:
-            raise Failed(f"protected bodies were seen {where} on {sorted(points)}, expected both SIP-1 and SIP-2")
-        bad = unprotected(messages, key_id=key_id)
-        if bad:
-            raise Failed(f"bodies not protected as required {where}: " + "; ".join(c.describe() for c in bad[:4]))
+def core_saw_protected(ctx: ScenarioContext, sip: SipState, user: str) -> None:
+    key_id = key_id_bytes(int(sip.answer.request_body["key_id"], 16))
+    for where, messages in ctx.views():
+        failed_if(protection_findings(messages, key_id, where=where))
 
 
 @then("no MCPTT ID or group ID of the scenario appears in anything the SIP core received or sent")
-def core_saw_no_identity(world: World) -> None:
-    for where, messages in observed(world):
-        findings = find_exposures(messages, _sensitive_values(world))
-        if findings:
-            raise Failed(f"sensitive values readable {where}: " + describe(findings))
+def core_saw_no_identity(ctx: ScenarioContext) -> None:
+    for where, messages in ctx.views():
+        failed_if(exposure_findings(messages, sensitive_values(ctx), where=where))
 
 
 # --- the test system's own user agent ------------------------------------------------------------
 
-def _ua_registered(world: World, user: str) -> TestUA:
-    if world.ua is None:
-        sip1 = world.lab.endpoints.core_sip1
-        if sip1 is None:
-            raise Inconclusive("no SIP core in the lab")
-        world.ua = TestUA(Peer(sip1.host, sip1.port, sip1.transport), timeout_s=world.profile.timers.sip_timeout_s,
-                          side=world.lab.endpoints.side(SIP1))
-        world.ua.start()
-    u = world.profile.user(user)
-    response = world.ua.register(u.impu, u.username, u.sip_password)
-    if response.status != 200:
-        raise Inconclusive(f"the test system could not register as {user!r}: {response.status} {response.reason}")
-    return world.ua
+def _info(ctx: ScenarioContext, user: str) -> McpttInfo:
+    x = ctx.ixit
+    return McpttInfo(calling_user_id=x.user(user).mcptt_id,
+                     called_party_id=x.user("alice" if user != "alice" else "bob").mcptt_id)
 
 
-def _ua_message(world: World, user: str, body, *, extra_headers=()) -> None:
-    ua = world.ua
-    u = world.profile.user(user)
-    request = make_request("MESSAGE", world.profile.servers[0].uri, from_=f"<{u.impu}>",
-                           to=f"<{world.profile.servers[0].uri}>", cseq=ua.next_cseq(), headers=list(extra_headers))
-    if callable(body):
-        body = body(SipBinding.of_request(request))
-    if body is not None:
-        body.apply(request)
-    world.answer = ua.send(request)
-    world.answers.append(world.answer)
-
-
-def _info(world: World, user: str) -> McpttInfo:
-    return McpttInfo(calling_user_id=world.profile.user(user).mcptt_id,
-                     called_party_id=world.profile.user("alice" if user != "alice" else "bob").mcptt_id)
-
-
-def _cek_of(world: World, holder: str):
-    """A CEK the test system obtains from the KMS in `holder`'s name (the suite has the credentials)."""
-    if holder not in world.tokens:
-        authenticate_user(world, holder)
+def _cek_of(ctx: ScenarioContext, tokens: TokenState, holder: str):
+    """A CEK the test system obtains from the KMS in ``holder``'s name (the suite has the credentials)."""
+    x = ctx.ixit
     with peer("the KMS"):
-        reply = world.kms.issue(world.tokens[holder], world.profile.user(holder).mcptt_id, world.profile.servers[0].uri)
+        reply = ctx.cek_client().issue(tokens.of(holder), x.user(holder).mcptt_id, x.servers[0].uri)
     if reply.cek is None:
         raise Inconclusive(f"the KMS gave the test system no CEK for {holder!r}: HTTP {reply.status}")
     return reply.cek
 
 
 @when(parsers.parse('the test system, registered as "{user}", sends a MESSAGE with the mcptt-info in clear'))
-def ua_sends_clear(world: World, user: str) -> None:
-    _ua_registered(world, user)
-    _ua_message(world, user, build_body(_info(world, user), key=None, binding=None))
+def ua_sends_clear(ctx: ScenarioContext, sip: SipState, user: str) -> None:
+    sip.ua_message(user, build_body(_info(ctx, user), key=None, binding=None))
 
 
 @when(parsers.parse('the test system, registered as "{user}", sends a MESSAGE protected under a Key ID the KMS '
                     'never issued'))
-def ua_sends_unknown_key(world: World, user: str) -> None:
-    _ua_registered(world, user)
+def ua_sends_unknown_key(ctx: ScenarioContext, sip: SipState, user: str) -> None:
     key = SealingKey((CEK_PURPOSE_TAG << 28) | secrets.randbits(28), secrets.token_bytes(16))
-    _ua_message(world, user, lambda b: build_body(_info(world, user), key=key, binding=b))
+    sip.ua_message(user, lambda b: build_body(_info(ctx, user), key=key, binding=b))
 
 
 @when(parsers.parse('the test system, registered as "{user}", sends a MESSAGE under her own CEK whose ciphertext '
                     'was altered'))
-def ua_sends_tampered(world: World, user: str) -> None:
-    cek = _cek_of(world, user)
-    _ua_registered(world, user)
+def ua_sends_tampered(ctx: ScenarioContext, sip: SipState, tokens: TokenState, user: str) -> None:
+    cek = _cek_of(ctx, tokens, user)
 
     def body(binding):
-        out = build_body(_info(world, user), key=SealingKey(cek.key_id, cek.key), binding=binding)
+        out = build_body(_info(ctx, user), key=SealingKey(cek.key_id, cek.key), binding=binding)
         altered = bytearray(out.body)
         altered[-20] ^= 0x01  # inside the GCM ciphertext or tag, never the framing
         return OutgoingBody(out.content_type, bytes(altered), out.content_disposition)
-    _ua_message(world, user, body)
+    sip.ua_message(user, body)
 
 
 @when(parsers.parse('the test system, registered as "{user}", sends a MESSAGE under the CEK of "{owner}", '
                     'claiming "{owner}" in P-Asserted-Identity'))
-def ua_sends_foreign_cek(world: World, user: str, owner: str) -> None:
-    cek = _cek_of(world, owner)
-    _ua_registered(world, user)
-    claimed = world.profile.user(owner)
-    _ua_message(world, user,
-                lambda b: build_body(McpttInfo(calling_user_id=claimed.mcptt_id), key=SealingKey(cek.key_id, cek.key),
-                                     binding=b),
-                extra_headers=[("P-Asserted-Identity", f"<{claimed.impu}>")])
+def ua_sends_foreign_cek(ctx: ScenarioContext, sip: SipState, tokens: TokenState, user: str, owner: str) -> None:
+    cek = _cek_of(ctx, tokens, owner)
+    claimed = ctx.ixit.user(owner)
+    sip.ua_message(user, lambda b: build_body(McpttInfo(calling_user_id=claimed.mcptt_id),
+                                              key=SealingKey(cek.key_id, cek.key), binding=b),
+                   extra_headers=[("P-Asserted-Identity", f"<{claimed.impu}>")])
 
 
 @when(parsers.parse('the test system, registered as "{user}", sends a MESSAGE with a required body of type '
                     '"{content_type}"'))
-def ua_sends_unknown_type(world: World, user: str, content_type: str) -> None:
-    _ua_registered(world, user)
-    body = OutgoingBody(
-        content_type, b"opaque\r\n", "render;handling=required")
-    _ua_message(world, user, body)
+def ua_sends_unknown_type(sip: SipState, user: str, content_type: str) -> None:
+    sip.ua_message(user, OutgoingBody(content_type, b"opaque\r\n", "render;handling=required"))
 
 
 @when(parsers.parse('the test system, registered as "{user}", replays in a new MESSAGE the protected body the SIP '
                     'core relayed'))
-def ua_replays(world: World, user: str) -> None:
-    relayed = [m for m in core_messages(world) if m.point == "SIP-2" and m.is_request and m.message.body
+def ua_replays(ctx: ScenarioContext, sip: SipState, user: str) -> None:
+    relayed = [m for m in ctx.core_messages() if m.point == "SIP-2" and m.is_request and m.message.body
                and m.message.method == "MESSAGE"]
     if not relayed:
         raise Inconclusive("the SIP core relayed no protected MESSAGE to replay")
     original = relayed[-1].message
-    _ua_registered(world, user)
-    captured = OutgoingBody(
-        original.headers.get("Content-Type"), original.body, original.headers.get("Content-Disposition"))
-    _ua_message(world, user, captured)
+    sip.ua_message(user, OutgoingBody(original.headers.get("Content-Type"), original.body,
+                                      original.headers.get("Content-Disposition")))
 
 
 @then(parsers.parse("the MCPTT server answers {status:d}"))
-def server_answers(world: World, status: int) -> None:
-    a = world.answer
+def server_answers(sip: SipState, status: int) -> None:
+    a = sip.answer
     got = getattr(a, "status", None)
     if got != status:
         raise Failed(f"the MCPTT server answered {got} {getattr(a, 'reason', '')}, expected {status}")
 
 
 @then(parsers.parse('the answer carries a Warning with code 399 saying "{text}"'))
-def answer_warning(world: World, text: str) -> None:
-    warning = world.answer.headers.get("Warning") or ""
+def answer_warning(sip: SipState, text: str) -> None:
+    warning = sip.answer.headers.get("Warning") or ""
     if not warning.startswith("399 ") or text.lower() not in warning.lower():
         raise Failed(f"Warning is {warning!r}, expected 399 with {text!r}")
 
 
 @then("the answer carries an Accept header listing application/pkcs7-mime")
-def answer_accept(world: World) -> None:
-    accept = world.answer.headers.get("Accept") or ""
+def answer_accept(sip: SipState) -> None:
+    accept = sip.answer.headers.get("Accept") or ""
     if "application/pkcs7-mime" not in accept:
         raise Failed(f"Accept is {accept!r}")
 
 
 @then("the two refusals are identical apart from the transaction headers")
-def identical_refusals(world: World) -> None:
-    first, second = world.answers[-2], world.answers[-1]
+def identical_refusals(sip: SipState) -> None:
+    first, second = sip.answers[-2], sip.answers[-1]
     ignore = {"via", "from", "to", "call-id", "cseq", "content-length", "record-route"}
 
     def shape(r):
@@ -331,14 +298,8 @@ def identical_refusals(world: World) -> None:
 
 
 @then("the SIP core is told nothing by the answer about the key")
-def answer_body_empty(world: World) -> None:
-    a = world.answer
+def answer_body_empty(sip: SipState) -> None:
+    a = sip.answer
     if a.body or a.headers.get("Warning"):
         raise Failed(f"the 493 carries more than the status: Warning {a.headers.get('Warning')!r}, "
                      f"{len(a.body)} body bytes")
-
-
-@when(parsers.parse('the MCPTT client of "{user}" sends a MESSAGE naming "{other}"'))
-def client_sends_message(world: World, user: str, other: str) -> None:
-    _send(world, user, "MESSAGE", {"mcptt_info": {"called_party_id": world.profile.user(other).mcptt_id}})
-

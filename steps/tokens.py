@@ -4,135 +4,136 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from dataclasses import dataclass, field
 
-import jwt
+import pytest
 from pytest_bdd import given, parsers, when
 
-from mcsec.fixtures import tokenforge
-from mcsec.fixtures.verdicts import Failed
-from mcsec.impl.idm import login
-from mcsec.steps.common import World, peer, require_ics
+from mcsec.fixtures.agents import tokenforge
+from mcsec.fixtures.oracles.tokens import access_token_findings
+from mcsec.fixtures.verdicts import Failed, Inconclusive
+from mcsec.impl.idm.login import IdmError
+from mcsec.steps import phrases
+from mcsec.steps.context import ScenarioContext, failed_if, require_ics
 
 
-def _discovery(world: World):
-    with peer("IdM"):
+@dataclass
+class TokenState:
+    """The tokens the test system holds in this scenario, by principal (username or server client_id)."""
+    ctx: ScenarioContext
+    access: dict[str, str] = field(default_factory=dict)
+    id_tokens: dict[str, str] = field(default_factory=dict)
+    jwks: dict | None = None
+    minted: str | None = None
+
+    def login_user(self, username: str) -> str:
         try:
-            return login.discover(world.lab.endpoints.idm_url, world.lab.ssl_context,
-                                  timeout_s=world.profile.timers.http_timeout_s)
-        except login.IdmError as exc:
-            if exc.status == 0:
-                raise
-            raise Failed(f"the IdM's discovery document is unusable: {exc}") from None
-
-
-def authenticate_user(world: World, username: str) -> str:
-    user = world.profile.user(username)
-    with peer("IdM"):
-        try:
-            tokens = login.login_with_pkce(
-                _discovery(world), world.profile.oauth_client_id, world.profile.oauth_redirect_uri,
-                user.username, user.password, world.lab.ssl_context)
-        except login.IdmError as exc:
+            tokens = self.ctx.idm.login_user(username)
+        except IdmError as exc:
             raise Failed(f"the IdM refused the login of {username!r}: {exc}") from None
-    world.tokens[username] = tokens.access_token
-    world.id_tokens[username] = tokens.id_token
-    return tokens.access_token
+        self.access[username] = tokens.access_token
+        self.id_tokens[username] = tokens.id_token
+        return tokens.access_token
 
-
-def authenticate_server(world: World, client_id: str) -> str:
-    server = world.profile.server(client_id)
-    with peer("IdM"):
+    def login_server(self, client_id: str) -> str:
         try:
-            tokens = login.client_credentials(_discovery(world), server.client_id, server.client_secret,
-                                              world.lab.ssl_context)
-        except login.IdmError as exc:
+            tokens = self.ctx.idm.client_credentials(client_id)
+        except IdmError as exc:
             raise Failed(f"the IdM refused the client credentials of {client_id!r}: {exc}") from None
-    world.tokens[client_id] = tokens.access_token
-    return tokens.access_token
+        self.access[client_id] = tokens.access_token
+        return tokens.access_token
+
+    def of(self, principal: str) -> str:
+        """The access token of a user or an MCPTT server (logged in on first use)."""
+        if principal not in self.access:
+            if principal in {s.client_id for s in self.ctx.ixit.servers}:
+                self.login_server(principal)
+            else:
+                self.login_user(principal)
+        return self.access[principal]
+
+    def jwk_of(self, token: str) -> dict:
+        kid = tokenforge.split(token)[0].get("kid")
+        for key in (self.jwks or {}).get("keys", []):
+            if key.get("kid") == kid:
+                return key
+        raise Failed("the IdM JWKS does not hold the key its own token names")
+
+
+@pytest.fixture
+def tokens(ctx: ScenarioContext) -> TokenState:
+    return TokenState(ctx)
+
+
+FORGERIES = phrases.Phrases("Forgery", {
+    "unsigned, with alg none": lambda t, s: tokenforge.unsigned(t),
+    "signed with another key under the IdM kid": lambda t, s: tokenforge.signed_with_other_key(t),
+    "signed with a key id the IdM never issued": lambda t, s: tokenforge.signed_with_unknown_kid(t),
+    "MACed with HS256 keyed by the IdM public key": lambda t, s: tokenforge.hmac_with_public_key(t, s.jwk_of(t)),
+    "with its expiry extended after signing": lambda t, s: tokenforge.expiry_extended(t),
+    "with its signature cut off": lambda t, s: tokenforge.signature_removed(t),
+})
+"""Tokens made from a genuine one and the IdM's public JWKS only, as any party could."""
+
+
+def forged(state: TokenState, principal: str, forgery: phrases.Phrase) -> str:
+    return forgery.value(state.of(principal), state)
+
+
+MINTED_DEFECTS = phrases.Phrases("Minted", {
+    "that expired ten minutes ago": lambda now: {"claims": {"iat": now - 1200, "nbf": now - 1200, "exp": now - 600}},
+    "that is not valid for ten more minutes": lambda now: {"claims": {"iat": now, "nbf": now + 600, "exp": now + 1200}},
+    "for another audience": lambda now: {"claims": {"aud": "kms.other.example"}},
+    "from another issuer": lambda now: {"claims": {"iss": "https://idm.other.example"}},
+    "without the key management scope": lambda now: {"claims": {"scope": "openid"}},
+    "under a key id its JWKS does not publish": lambda now: {"header": {"kid": "retired-" + secrets.token_hex(6)}},
+})
+"""Tokens only the IdM can sign: what to ask its test control surface for."""
+
+
+@given("the IdM server and the KMS are reachable")
+def roles_reachable(ctx: ScenarioContext, tokens: TokenState) -> None:
+    """A peer that did not answer earlier in the run is not waited for again: the scenario is
+    inconclusive at once, with the first failure as the reason."""
+    dead = ctx.lab.dead_roles()
+    if dead:
+        raise Inconclusive(f"role process(es) not running: {', '.join(dead)}")
+    silent = ctx.session.silent
+    if "idm" in silent:
+        raise Inconclusive(f"the IdM did not answer earlier in this run: {silent['idm']}")
+    try:
+        status, body = ctx.idm.jwks()
+    except Inconclusive as exc:
+        silent["idm"] = str(exc)
+        raise
+    if status != 200:
+        raise Inconclusive(f"the IdM JWKS answered HTTP {status}")
+    try:
+        tokens.jwks = json.loads(body)
+    except ValueError:
+        raise Failed("the IdM JWKS is not JSON") from None
 
 
 @given(parsers.parse('"{username}" has authenticated at the IdM with the authorization code flow and PKCE'))
-def user_authenticated(world: World, username: str) -> None:
-    authenticate_user(world, username)
+def user_authenticated(tokens: TokenState, username: str) -> None:
+    tokens.login_user(username)
 
 
 @given(parsers.parse('the MCPTT server "{client_id}" authenticates at the IdM with its client credentials'))
 @when(parsers.parse('the MCPTT server "{client_id}" authenticates at the IdM with its client credentials'))
-def server_authenticated(world: World, client_id: str) -> None:
-    authenticate_server(world, client_id)
+def server_authenticated(tokens: TokenState, client_id: str) -> None:
+    tokens.login_server(client_id)
 
 
 @given(parsers.parse('the KMS access token of "{username}" is signed by the IdM and names her MCPTT ID'))
-def token_signed_by_idm(world: World, username: str) -> None:
-    token = world.tokens[username]
-    header, _, _ = tokenforge.split(token)
-    keys = {k.get("kid"): k for k in (world.jwks or {}).get("keys", [])}
-    if header.get("alg") != "ES256" or header.get("kid") not in keys:
-        raise Failed(f"the access token is not ES256 under a key of the IdM JWKS (header {header})")
-    key = jwt.PyJWK(keys[header["kid"]], algorithm="ES256").key
-    try:
-        claims = jwt.decode(token, key, algorithms=["ES256"], audience=world.profile.kms_uri,
-                            issuer=world.lab.endpoints.idm_issuer, leeway=world.profile.token_leeway_s)
-    except jwt.PyJWTError as exc:
-        raise Failed(f"the access token does not verify against the IdM JWKS: {exc}") from None
-    for claim in ("iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "mcptt_id"):
-        if claim not in claims:
-            raise Failed(f"the access token lacks the claim {claim!r}")
-    if world.profile.kms_scope not in str(claims["scope"]).split():
-        raise Failed(f"the access token scope {claims['scope']!r} lacks {world.profile.kms_scope!r}")
-    expected = world.profile.user(username).mcptt_id
-    if claims["mcptt_id"] != expected:
-        raise Failed(f"the access token names MCPTT ID {claims['mcptt_id']!r}, expected {expected!r}")
+def token_signed_by_idm(ctx: ScenarioContext, tokens: TokenState, username: str) -> None:
+    x = ctx.ixit
+    failed_if(access_token_findings(tokens.access[username], tokens.jwks, audience=x.kms_uri,
+                                    issuer=ctx.endpoints.idm_issuer, leeway_s=x.token_leeway_s, scope=x.kms_scope,
+                                    mcptt_id=x.user(username).mcptt_id))
 
 
-_FORGERIES = {
-    "unsigned, with alg none": lambda w, t: tokenforge.unsigned(t),
-    "signed with another key under the IdM kid": lambda w, t: tokenforge.signed_with_other_key(t),
-    "signed with a key id the IdM never issued": lambda w, t: tokenforge.signed_with_unknown_kid(t),
-    "MACed with HS256 keyed by the IdM public key": lambda w, t: tokenforge.hmac_with_public_key(
-        t, _jwk_for(w, t)),
-    "with its expiry extended after signing": lambda w, t: tokenforge.expiry_extended(t),
-    "with its signature cut off": lambda w, t: tokenforge.signature_removed(t),
-}
-
-
-def _jwk_for(world: World, token: str) -> dict:
-    kid = tokenforge.split(token)[0].get("kid")
-    for key in (world.jwks or {}).get("keys", []):
-        if key.get("kid") == kid:
-            return key
-    raise Failed("the IdM JWKS does not hold the key its own token names")
-
-
-def forge(world: World, token: str, forgery: str) -> str:
-    try:
-        return _FORGERIES[forgery](world, token)
-    except KeyError:
-        raise KeyError(f"unknown forgery {forgery!r}; known: {', '.join(_FORGERIES)}") from None
-
-
-def _mint_request(defect: str) -> dict:
-    """What to ask the IdM's test control surface for, per defect named in the features."""
-    now = int(time.time())
-    return {
-        "that expired ten minutes ago": {"claims": {"iat": now - 1200, "nbf": now - 1200, "exp": now - 600}},
-        "that is not valid for ten more minutes": {"claims": {"iat": now, "nbf": now + 600, "exp": now + 1200}},
-        "for another audience": {"claims": {"aud": "kms.other.example"}},
-        "from another issuer": {"claims": {"iss": "https://idm.other.example"}},
-        "without the key management scope": {"claims": {"scope": "openid"}},
-        "under a key id its JWKS does not publish": {"header": {"kid": "retired-" + secrets.token_hex(6)}},
-    }[defect]
-
-
-@given(parsers.parse('the IdM mints for "{username}" a signed token {defect}'))
-def idm_mints(world: World, username: str, defect: str) -> None:
-    require_ics(world.profile.idm_test_control, "ics.idm_test_control (the IdM mints tokens for negative tests)")
-    with peer("IdM"):
-        reply = world.http(
-            "POST", world.lab.endpoints.idm_url + "/test/tokens",
-            body=json.dumps({"principal": username, **_mint_request(defect)}).encode(),
-            headers={"Content-Type": "application/json"})
-    if reply.status != 200:
-        raise RuntimeError(f"the IdM test control surface answered HTTP {reply.status}")
-    world.minted = json.loads(reply.body)["token"]
-
+@given(phrases.parse('the IdM mints for "{username}" a signed token {defect:Minted}', MINTED_DEFECTS))
+def idm_mints(ctx: ScenarioContext, tokens: TokenState, username: str, defect: phrases.Phrase) -> None:
+    require_ics(ctx.profile.ics.idm_test_control, "ics.idm_test_control (the IdM mints tokens for negative tests)")
+    tokens.minted = ctx.idm.mint(username, **defect.value(int(time.time())))

@@ -5,22 +5,30 @@ no capture, and the scenarios judged from it are inconclusive with that reason, 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import pytest
 from pytest_bdd import given, parsers, then, when
 
-from mcsec.fixtures import inject
-from mcsec.fixtures.capture import SIP1, SIP2, WireMessage
-from mcsec.fixtures.exposure import describe, find_exposures, unprotected
+from mcsec.fixtures.oracles.confidentiality import exposure_findings, protection_findings
 from mcsec.fixtures.verdicts import Failed, Inconclusive, NotApplicable
+from mcsec.fixtures.wire import inject, surgery
+from mcsec.fixtures.wire.capture import WireMessage
+from mcsec.fixtures.wire.points import POINTS, SIP1, SIP2
+from mcsec.fixtures.wire.torture import TORTURE, Craft
+from mcsec.impl.hostport import HostPort
 from mcsec.impl.mcptt.body import key_id_bytes
-from mcsec.impl.mcptt.info import McpttInfo, build as build_info
 from mcsec.impl.mcptt.info import CONTENT_TYPE as INFO_CONTENT_TYPE
+from mcsec.impl.mcptt.info import McpttInfo
+from mcsec.impl.mcptt.info import build as build_info
 from mcsec.impl.sip import Request, Response
-from mcsec.steps.common import World
-from mcsec.steps.sip import GROUP_ID, _send
+from mcsec.steps import phrases
+from mcsec.steps.context import ScenarioContext, failed_if
+from mcsec.steps.sip import SipState, sensitive_values
 
 ANSWER_TIMEOUT_S = 5.0
+OVERSIZE = "grown beyond the maximum message size, over TCP"
+POINT = phrases.Phrases("Point", {p: p for p in POINTS})
 
 
 @dataclass
@@ -29,98 +37,92 @@ class Injection:
     point: str
 
 
-def _capture(world: World):
-    wire = world.wire
-    if wire is None:
-        raise Inconclusive("no capture was armed for this scenario")
-    if wire.capture is None:
-        raise Inconclusive(f"no wire verdict without a capture: {wire.unavailable}")
-    return wire.capture
+@dataclass
+class WireState:
+    """The requests captured for injection (by reference point), whose user sent them, and the last
+    injection with its answer."""
+    ctx: ScenarioContext
+    sip: SipState
+    captured: dict[str, Request] = field(default_factory=dict)
+    injected_user: str | None = None
+    injection: Injection | None = None
+
+    def captured_messages(self) -> list[WireMessage]:
+        """The capture so far; inconclusive when either reference point saw none of the scenario's traffic."""
+        messages = self.ctx.wire_messages()
+        for point in POINTS:
+            if not any(m.point == point for m in messages):
+                raise Inconclusive(f"nothing was captured on {point}: the capture saw none of the scenario's traffic")
+        return messages
+
+    def target(self, point: str) -> HostPort:
+        return self.ctx.endpoints.target(point)
+
+    def udp_injector(self, point: str) -> inject.UdpInjector:
+        """A UDP port of the test system; on SIP-1 registered at the SIP core as the captured user, as a
+        client on SIP-1 must be; on SIP-2 it plays the SIP core towards the MCPTT server."""
+        injector = inject.UdpInjector(self.ctx.endpoints.side(point))
+        self.ctx.record.cleanups.append(injector.close)
+        if point == SIP1:
+            u = self.ctx.ixit.user(self.injected_user)
+            try:
+                answer = inject.register(injector, self.target(SIP1), impu=u.impu, username=u.username,
+                                         password=u.sip_password)
+            except inject.InjectionUnavailable as exc:
+                raise Inconclusive(str(exc)) from None
+            except inject.PeerNotServing as exc:
+                raise Inconclusive(f"the SIP core did not answer the test system's REGISTER: {exc}") from None
+            if answer.status != 200:
+                raise Inconclusive(f"the test system could not register at the SIP core: {answer.status}")
+        return injector
+
+    def core_must_be_under_test(self, point: str, what: str) -> None:
+        if point == SIP1 and not self.ctx.lab.core_under_test:
+            raise NotApplicable(f"{what} on SIP-1 is answered by the SIP core, here Kamailio, a lab component "
+                                f"and not the implementation under test ([lab] sip_core)")
+
+
+@pytest.fixture
+def wire(ctx: ScenarioContext, sip: SipState) -> WireState:
+    return WireState(ctx, sip)
 
 
 @given("the SIP traffic on SIP-1 and SIP-2 is being captured")
-def capturing(world: World) -> None:
-    _capture(world)
-
-
-def _captured(world: World) -> list[WireMessage]:
-    messages = _capture(world).checkpoint()
-    for point in (SIP1, SIP2):
-        if not any(m.point == point for m in messages):
-            raise Inconclusive(f"nothing was captured on {point}: the capture saw none of the scenario's traffic")
-    return messages
+def capturing(ctx: ScenarioContext) -> None:
+    wire = ctx.record.wire
+    if wire is None or wire.capture is None:
+        raise Inconclusive(f"no wire verdict without a capture: {wire.unavailable if wire else 'none armed'}")
 
 
 @then("no MCPTT ID or group ID of the scenario crossed SIP-1 or SIP-2, in any encoding")
-def nothing_readable_on_the_wire(world: World) -> None:
-    values = [u.mcptt_id for u in world.profile.users] + [GROUP_ID]
-    findings = find_exposures(_captured(world), values)
-    if findings:
-        raise Failed("sensitive values crossed the wire readable: " + describe(findings))
+def nothing_readable_on_the_wire(ctx: ScenarioContext, wire: WireState) -> None:
+    failed_if(exposure_findings(wire.captured_messages(), sensitive_values(ctx), where="on the wire"))
 
 
 @then(parsers.parse('every SIP body captured on SIP-1 and SIP-2 is S/MIME protected under the Key ID of the CEK '
                     'of "{user}"'))
-def every_body_protected(world: World, user: str) -> None:
-    messages = _captured(world)
-    key_id = key_id_bytes(int(world.answer.request_body["key_id"], 16))
-    with_body = {m.point for m in messages if m.message is not None and m.message.body}
-    if with_body != {SIP1, SIP2}:
-        raise Failed(f"bodies were captured on {sorted(with_body)} only, expected SIP-1 and SIP-2")
-    bad = unprotected(messages, key_id=key_id)
-    if bad:
-        raise Failed("bodies not protected as required: " + "; ".join(c.describe() for c in bad[:4]))
+def every_body_protected(wire: WireState, sip: SipState, user: str) -> None:
+    key_id = key_id_bytes(int(sip.answer.request_body["key_id"], 16))
+    failed_if(protection_findings(wire.captured_messages(), key_id, where="on the wire"))
 
 
 # --- injection -----------------------------------------------------------------------------------
 
 @given(parsers.parse('the MCPTT client of "{user}" has sent a MESSAGE protected under her second CEK, '
                      'captured on SIP-1 and SIP-2'))
-def captured_message(world: World, user: str) -> None:
-    key_id = world.cek_ids[user][1]
-    answer = _send(world, user, "MESSAGE", {"key_id": key_id, "mcptt_info": {
-        "called_party_id": world.profile.user("bob").mcptt_id}})
+def captured_message(ctx: ScenarioContext, wire: WireState, sip: SipState, user: str) -> None:
+    answer = sip.client_sends(user, "MESSAGE", {"key_id": sip.cek_ids[user][1], "mcptt_info": {
+        "called_party_id": ctx.ixit.user("bob").mcptt_id}})
     if answer.status != 200:
         raise Inconclusive(f"the MESSAGE to capture was answered {answer.status} {answer.reason}")
-    world.injected_user = user
-    world.captured = {}
-    for m in _captured(world):
+    wire.injected_user = user
+    wire.captured = {}
+    for m in wire.captured_messages():
         if m.is_request and m.message.method == "MESSAGE" and m.message.call_id == answer.call_id:
-            world.captured.setdefault(m.point, m.message)
-    missing = {SIP1, SIP2} - set(world.captured)
+            wire.captured.setdefault(m.point, m.message)
+    missing = {SIP1, SIP2} - set(wire.captured)
     if missing:
         raise Inconclusive(f"the MESSAGE was not captured on {', '.join(sorted(missing))}")
-
-
-def _core_must_be_under_test(world: World, point: str, what: str) -> None:
-    if point == SIP1 and not world.lab.core_under_test:
-        raise NotApplicable(f"{what} on SIP-1 is answered by the SIP core, here Kamailio, a lab component "
-                            f"and not the implementation under test ([lab] sip_core)")
-
-
-def _target(world: World, point: str) -> tuple[str, int]:
-    e = world.lab.endpoints
-    address = e.core_sip1 if point == SIP1 else e.server
-    return (address.host, address.port)
-
-
-def _injector(world: World, point: str) -> inject.UdpInjector:
-    """A UDP port of the test system; on SIP-1 registered at the SIP core as the captured user,
-    as a client on SIP-1 must be; on SIP-2 it plays the SIP core towards the MCPTT server."""
-    injector = inject.UdpInjector(world.lab.endpoints.side(point))
-    world.injectors.append(injector)
-    if point == SIP1:
-        u = world.profile.user(world.injected_user)
-        try:
-            answer = inject.register(injector, _target(world, SIP1), impu=u.impu, username=u.username,
-                                     password=u.sip_password)
-        except inject.InjectionUnavailable as exc:
-            raise Inconclusive(str(exc)) from None
-        except inject.PeerNotServing as exc:
-            raise Inconclusive(f"the SIP core did not answer the test system's REGISTER: {exc}") from None
-        if answer.status != 200:
-            raise Inconclusive(f"the test system could not register at the SIP core: {answer.status}")
-    return injector
 
 
 def _retarget(request: Request, host: str, port: int, transport: str = "udp") -> Request:
@@ -131,101 +133,102 @@ def _retarget(request: Request, host: str, port: int, transport: str = "udp") ->
     return out
 
 
-_FIRST_CEK = "with its Key ID swapped for her first CEK's"
+def _strip(wire: WireState, request: Request) -> Request:
+    x = wire.ctx.ixit
+    clear = build_info(McpttInfo(calling_user_id=x.user(wire.injected_user).mcptt_id,
+                                 called_party_id=x.user("bob").mcptt_id))
+    return surgery.strip_protection(request, clear, INFO_CONTENT_TYPE)
 
 
-def _mutate(world: World, request: Request, mutation: str):
-    if mutation == "replayed as captured":
-        return request
-    if mutation == "with a bit flipped in the ciphertext":
-        return inject.flip_ciphertext(request)
-    if mutation == "with a bit flipped in the authentication tag":
-        return inject.flip_tag(request)
-    if mutation == "with a bit flipped in the wrapped content key":
-        return inject.flip_wrapped_key(request)
-    if mutation == _FIRST_CEK:
-        return inject.swap_key_id(request, key_id_bytes(int(world.cek_ids[world.injected_user][0], 16)))
-    if mutation == "with its mcptt-info sent in clear":
-        u = world.profile.user(world.injected_user)
-        clear = build_info(McpttInfo(calling_user_id=u.mcptt_id, called_party_id=world.profile.user("bob").mcptt_id))
-        return inject.strip_protection(request, clear, INFO_CONTENT_TYPE)
-    if mutation == "truncated inside the CMS body":
-        return inject.truncate_body(request, len(request.body) // 2, fix_length=True)
-    raise KeyError(f"unknown mutation {mutation!r}")
+def _first_cek(wire: WireState, request: Request) -> Request:
+    return surgery.swap_key_id(request, key_id_bytes(int(wire.sip.cek_ids[wire.injected_user][0], 16)))
 
 
-@when(parsers.parse("the test system injects on {point} the captured MESSAGE {mutation}"))
-def inject_captured(world: World, point: str, mutation: str) -> None:
-    captured = world.captured[point]
-    target = _target(world, point)
-    if mutation.startswith("grown beyond the maximum message size"):
-        _core_must_be_under_test(world, point, "an oversized request")
+MUTATIONS = phrases.Phrases("Mutation", {
+    "replayed as captured": lambda w, r: r,
+    "with a bit flipped in the ciphertext": lambda w, r: surgery.flip_ciphertext(r),
+    "with a bit flipped in the authentication tag": lambda w, r: surgery.flip_tag(r),
+    "with a bit flipped in the wrapped content key": lambda w, r: surgery.flip_wrapped_key(r),
+    "with its Key ID swapped for her first CEK's": _first_cek,
+    "with its mcptt-info sent in clear": _strip,
+    "truncated inside the CMS body": lambda w, r: surgery.truncate_body(r, len(r.body) // 2, fix_length=True),
+    OVERSIZE: None,  # sent over TCP, see inject_captured
+})
+
+
+@when(phrases.parse("the test system injects on {point:Point} the captured MESSAGE {mutation:Mutation}",
+                    POINT, MUTATIONS))
+def inject_captured(wire: WireState, point, mutation) -> None:
+    point = point.value
+    captured = wire.captured[point]
+    target = wire.target(point)
+    if mutation.text == OVERSIZE:
+        wire.core_must_be_under_test(point, "an oversized request")
     try:
-        if mutation.startswith("grown beyond the maximum message size"):
-            side = world.lab.endpoints.side(point)
+        if mutation.text == OVERSIZE:
+            side = wire.ctx.endpoints.side(point)
             with inject.TcpInjector(target, ANSWER_TIMEOUT_S, side) as tcp:
-                data = inject.oversize(_retarget(captured, side.host, tcp.port, "tcp"), 70000)
+                data = surgery.oversize(_retarget(captured, side.host, tcp.port, "tcp"), 70000)
                 answer = tcp.exchange(data)
         else:
-            injector = _injector(world, point)
-            mutated = _mutate(world, _retarget(captured, injector.host, injector.port), mutation)
+            injector = wire.udp_injector(point)
+            mutated = mutation.value(wire, _retarget(captured, injector.host, injector.port))
             data = mutated if isinstance(mutated, bytes) else mutated.to_bytes()
             answer = injector.exchange(data, target, ANSWER_TIMEOUT_S)
     except inject.InjectionUnavailable as exc:
         raise Inconclusive(str(exc)) from None
     except inject.PeerNotServing as exc:
         raise Inconclusive(f"the peer on {point} could not be reached: {exc}") from None
-    world.injection = Injection(answer, point)
+    wire.injection = Injection(answer, point)
 
 
 @then(parsers.parse("the answer to the injected request is {status:d}"))
-def injected_answer(world: World, status: int) -> None:
-    answer = world.injection.answer
+def injected_answer(wire: WireState, status: int) -> None:
+    answer = wire.injection.answer
     if answer is None:
-        raise Failed(f"no answer to the injected request on {world.injection.point}; expected {status}")
+        raise Failed(f"no answer to the injected request on {wire.injection.point}; expected {status}")
     if answer.status != status:
-        raise Failed(f"the injected request on {world.injection.point} was answered {answer.status} "
+        raise Failed(f"the injected request on {wire.injection.point} was answered {answer.status} "
                      f"{answer.reason}, expected {status}")
 
 
-@then(parsers.parse("the peer on {point} still serves"))
-def still_serves(world: World, point: str) -> None:
+@then(phrases.parse("the peer on {point:Point} still serves", POINT))
+def still_serves(wire: WireState, point) -> None:
     try:
-        inject.liveness(_target(world, point), "udp", ANSWER_TIMEOUT_S, world.lab.endpoints.side(point))
+        inject.liveness(wire.target(point.value), "udp", ANSWER_TIMEOUT_S, wire.ctx.endpoints.side(point.value))
     except inject.PeerNotServing as exc:
         raise Failed(f"after the injection the peer on {point} no longer serves: {exc}") from None
 
 
-_CASES = {case.name: case for case in inject.TORTURE}
+CASES = phrases.Phrases("Case", {case.name: case for case in TORTURE})
 
 
-@when(parsers.parse('the test system sends the malformed request "{case}" on {point}'))
-def send_torture(world: World, case: str, point: str) -> None:
-    c = _CASES[case]
-    _core_must_be_under_test(world, point, "a malformed request")
-    target = _target(world, point)
-    side = world.lab.endpoints.side(point)
+@when(phrases.parse('the test system sends the malformed request "{case:Case}" on {point:Point}', CASES, POINT))
+def send_torture(wire: WireState, case, point) -> None:
+    c, point = case.value, point.value
+    wire.core_must_be_under_test(point, "a malformed request")
+    target = wire.target(point)
+    side = wire.ctx.endpoints.side(point)
+    timeout = ANSWER_TIMEOUT_S if c.expected.status else inject.SILENCE_S
     try:
         if c.transport == "tcp":
             with inject.TcpInjector(target, ANSWER_TIMEOUT_S, side) as tcp:
-                craft = inject.Craft(f"sip:{target[0]}:{target[1]}", side.host, tcp.port, "tcp")
-                answer = tcp.exchange(c.build(craft), timeout=ANSWER_TIMEOUT_S if c.expected.status
-                                      else inject.SILENCE_S)
+                craft = Craft(f"sip:{target}", side.host, tcp.port, "tcp")
+                answer = tcp.exchange(c.build(craft), timeout=timeout)
         else:
             injector = inject.UdpInjector(side)
-            world.injectors.append(injector)
-            craft = inject.Craft(f"sip:{target[0]}:{target[1]}", side.host, injector.port)
-            answer = injector.exchange(c.build(craft), target,
-                                       ANSWER_TIMEOUT_S if c.expected.status else inject.SILENCE_S)
+            wire.ctx.record.cleanups.append(injector.close)
+            craft = Craft(f"sip:{target}", side.host, injector.port)
+            answer = injector.exchange(c.build(craft), target, timeout)
     except inject.InjectionUnavailable as exc:
         raise Inconclusive(str(exc)) from None
-    world.injection = Injection(answer, point)
+    wire.injection = Injection(answer, point)
 
 
-@then(parsers.parse('it is answered as RFC 3261 expects for "{case}"'))
-def torture_answer(world: World, case: str) -> None:
-    expected = _CASES[case].expected
-    answer = world.injection.answer
+@then(phrases.parse('it is answered as RFC 3261 expects for "{case:Case}"', CASES))
+def torture_answer(wire: WireState, case) -> None:
+    expected = case.value.expected
+    answer = wire.injection.answer
     if expected.status is None:
         if answer is not None:
             raise Failed(f"{case}: expected {expected.describe()}, got {answer.status} {answer.reason}")

@@ -13,6 +13,7 @@ Feature: Protected requests altered on the wire, and malformed SIP, get the answ
     And the MCPTT client of "alice" holds a second CEK shared with the MCPTT server
     And the MCPTT client of "alice" has sent a MESSAGE protected under her second CEK, captured on SIP-1 and SIP-2
 
+  @tp:MCSEC-SIP-INJ-001
   Scenario Outline: A captured protected MESSAGE <mutation>, injected on <point>, is answered <status>
     When the test system injects on <point> the captured MESSAGE <mutation>
     Then the answer to the injected request is <status>
@@ -51,7 +52,7 @@ Feature: Protected requests altered on the wire, and malformed SIP, get the answ
       | grown beyond the maximum message size, over TCP  | SIP-1 | 513    |
       | grown beyond the maximum message size, over TCP  | SIP-2 | 513    |
 
-  @RSIP-ROBUST
+  @RSIP-ROBUST @tp:MCSEC-SIP-INJ-002
   Scenario Outline: The malformed request "<case>" sent on <point> gets the answer RFC 3261 gives it
     When the test system sends the malformed request "<case>" on <point>
     Then it is answered as RFC 3261 expects for "<case>"

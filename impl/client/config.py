@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mcsec.impl.faults import Faults
+from mcsec.impl.hostport import HostPort
 from mcsec.impl.peer_endpoints import KmsEndpoint, ServiceEndpoint
 from mcsec.impl.roleconfig import optional_string, port as _port, string as _str, table as _table
 from mcsec.impl.rolemain import ConfigError
@@ -44,13 +45,6 @@ class UserConfig:
 
 
 @dataclass(frozen=True)
-class CoreConfig:
-    host: str
-    port: int
-    transport: str
-
-
-@dataclass(frozen=True)
 class IbcConfig:
     user_id_format: str = "hex"
     server_identity: str | None = None
@@ -63,7 +57,7 @@ class ClientConfig:
     ut_port: int
     ut_cert: str
     ut_key: str
-    core: CoreConfig
+    core: HostPort  # where the client sends (the SIP core's SIP-1 face)
     idm: ServiceEndpoint
     client_id: str
     redirect_uri: str
@@ -77,6 +71,28 @@ class ClientConfig:
     netns: str | None = None  # the network namespace its SIP sockets are opened in (impl/netns.py)
     faults: Faults = field(default_factory=Faults)
     ibc: IbcConfig = field(default_factory=IbcConfig)
+
+    def to_json(self) -> dict:
+        """The JSON configuration :func:`load` reads back as this configuration (the lab writes it)."""
+        out = {
+            "host": self.host, "sip_port": self.sip_port,
+            "upper_tester": {"port": self.ut_port, "tls": {"cert": self.ut_cert, "key": self.ut_key}},
+            "core": self.core.to_json(),
+            "idm": {"url": self.idm.url, "ca": self.idm.ca},
+            "oauth_client": {"client_id": self.client_id, "redirect_uri": self.redirect_uri},
+            "kms": {"url": self.kms.url, "kms_uri": self.kms.kms_uri, "ca": self.kms.ca},
+            "user": {"username": self.user.username, "password": self.user.password, "mcptt_id": self.user.mcptt_id,
+                     "impu": self.user.impu, "sip_password": self.user.sip_password},
+            "server_uri": self.server_uri, "protection_required": self.protection_required,
+            "timers_scale": self.timers_scale, "sip_timeout_s": self.sip_timeout_s, "faults": self.faults.names(),
+            "ibc": {"user_id_format": self.ibc.user_id_format,
+                    **({"server_identity": self.ibc.server_identity} if self.ibc.server_identity else {})},
+        }
+        if self.trace_path is not None:
+            out["trace_path"] = self.trace_path
+        if self.netns is not None:
+            out["sip_netns"] = self.netns
+        return out
 
     @property
     def server_identity(self) -> str:
@@ -133,7 +149,7 @@ def load(config: dict) -> ClientConfig:
         host=config.get("host", "127.0.0.1"), sip_port=_port(config, "sip_port", where, 0),
         ut_port=_port(ut, "port", "upper_tester", 0),
         ut_cert=_str(tls, "cert", "upper_tester.tls"), ut_key=_str(tls, "key", "upper_tester.tls"),
-        core=CoreConfig(_str(core, "host", "core"), _port(core, "port", "core"), transport),
+        core=HostPort(_str(core, "host", "core"), _port(core, "port", "core"), transport),
         idm=ServiceEndpoint(_str(idm, "url", "idm"), _str(idm, "ca", "idm")),
         client_id=_str(oauth, "client_id", "oauth_client"), redirect_uri=_str(oauth, "redirect_uri", "oauth_client"),
         kms=KmsEndpoint(_str(kms, "url", "kms"), _str(kms, "kms_uri", "kms"), _str(kms, "ca", "kms")),

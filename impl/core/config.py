@@ -56,6 +56,22 @@ class CoreConfig:
         object.__setattr__(self, "sip1_host", self.sip1_host or self.host)
         object.__setattr__(self, "sip2_host", self.sip2_host or self.host)
 
+    def to_json(self) -> dict:
+        """The JSON configuration :func:`load_config` reads back as this configuration (the lab writes it)."""
+        out = {
+            "host": self.host, "sip1_port": self.sip1_port, "sip2_port": self.sip2_port, "domain": self.domain,
+            "as": {"host": self.as_peer.host, "port": self.as_peer.port, "transport": self.as_peer.transport,
+                   "uri": self.as_peer.uri},
+            "users": [{"impu": u.impu, "username": u.username, "password": u.password} for u in self.users],
+            "trace_path": self.trace_path, "timers_scale": self.timers_scale, "faults": self.faults.names(),
+            "max_auth_failures": self.max_auth_failures, "auth_lockout_s": self.auth_lockout_s,
+        }
+        if self.sip1_host != self.host:
+            out["sip1_host"] = self.sip1_host
+        if self.sip2_host != self.host:
+            out["sip2_host"] = self.sip2_host
+        return out
+
     def user_by_username(self, username: str) -> CoreUser | None:
         return next((u for u in self.users if u.username == username), None)
 

@@ -5,7 +5,7 @@ item raises `ConfigError` whose message names the item (e.g. `users[1].password`
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,7 +24,7 @@ _LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 @dataclass(frozen=True)
 class User:
     username: str
-    password: str
+    password: str = field(repr=False)
     mcptt_id: str
 
 
@@ -41,7 +41,7 @@ class ServerPrincipal:
     """A confidential client (e.g. the MCPTT AS) using the client credentials grant."""
 
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)
     uri: str
 
 
@@ -63,6 +63,23 @@ class IdmConfig:
     test_control: bool
     faults: tuple[str, ...]
     log_level: str
+
+    def to_json(self) -> dict:
+        """The JSON configuration :func:`parse_config` reads back as this configuration (the lab writes it)."""
+        out = {
+            "host": self.host, "port": self.port, "tls": {"cert": str(self.tls_cert), "key": str(self.tls_key)},
+            "users": [{"username": u.username, "password": u.password, "mcptt_id": u.mcptt_id} for u in self.users],
+            "clients": [{"client_id": c.client_id, "redirect_uris": list(c.redirect_uris)} for c in self.clients],
+            "servers": [{"client_id": s.client_id, "client_secret": s.client_secret, "uri": s.uri}
+                        for s in self.servers],
+            "kms_audience": self.kms_audience, "kms_scope": self.kms_scope,
+            "access_token_lifetime_s": self.access_token_lifetime_s, "id_token_lifetime_s": self.id_token_lifetime_s,
+            "code_lifetime_s": self.code_lifetime_s, "test_control": self.test_control,
+            "faults": list(self.faults), "log_level": self.log_level,
+        }
+        if self.issuer is not None:
+            out["issuer"] = self.issuer
+        return out
 
     def user(self, username: str) -> User | None:
         return next((u for u in self.users if u.username == username), None)

@@ -46,11 +46,8 @@ class CekClient:
         return self._post(cekxml.CEK_FETCH_PATH, token, body)
 
     def _post(self, path: str, token: str | None, body: bytes) -> CekReply:
-        headers = {"Content-Type": cekxml.CONTENT_TYPE}
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        reply = httpclient.request("POST", self._base + path, body=body, headers=headers,
-                                   context=self._ctx, timeout=self._timeout)
+        reply = httpclient.post_with_bearer(self._base + path, token, body, cekxml.CONTENT_TYPE,
+                                            context=self._ctx, timeout=self._timeout)
         answer = problem = None
         try:
             answer = cekxml.parse_response(reply.body)

@@ -10,7 +10,6 @@ from importlib import resources
 import base64
 import datetime as _dt
 from dataclasses import dataclass
-from pathlib import Path
 
 from lxml import etree
 

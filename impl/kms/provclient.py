@@ -97,11 +97,8 @@ class ProvisioningClient:
 
     def post(self, path: str, token: str | None, body: bytes) -> ProvReply:
         """POST any body to any path (negative tests send malformed ones)."""
-        headers = {"Content-Type": provxml.CONTENT_TYPE}
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        reply = httpclient.request("POST", self._base + path, body=body, headers=headers,
-                                   context=self._ctx, timeout=self._timeout)
+        reply = httpclient.post_with_bearer(self._base + path, token, body, provxml.CONTENT_TYPE,
+                                            context=self._ctx, timeout=self._timeout)
         answer = problem = None
         try:
             answer = provxml.parse_response(reply.body, self.user_id_format)

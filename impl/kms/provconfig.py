@@ -61,6 +61,21 @@ class IbcConfig:
     def is_revoked(self, user_uri: str, key_period_no: int) -> bool:
         return RevokedKeySet(user_uri, key_period_no) in self.revoked
 
+    def to_json(self) -> dict:
+        """The ``"ibc"`` item that :func:`parse` reads back as this configuration."""
+        out = {
+            "user_key_period": self.key_period.length, "user_key_offset": self.key_period.offset,
+            "user_id_format": self.user_id_format,
+            "revoked": [{"user_uri": r.user_uri, "key_period_no": r.key_period_no}
+                        for r in sorted(self.revoked, key=lambda r: (r.user_uri, r.key_period_no))],
+            "cert_uri": self.cert_uri, "issuer": self.issuer,
+            "cert_valid_from": self.cert_valid_from.isoformat(), "cert_valid_to": self.cert_valid_to.isoformat(),
+            "future_periods": self.future_periods, "domains": list(self.domains),
+        }
+        if self.master is not None:
+            out["ibc_master"] = {"ksak": f"{self.master.ksak:x}", "z": f"{self.master.z:x}"}
+        return out
+
     def make_kms(self) -> IbcKms:
         """The IBC KMS: from the configured master secrets, else freshly generated ones."""
         if self.master is None:

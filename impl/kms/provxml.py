@@ -14,7 +14,6 @@ from importlib import resources
 import base64
 import datetime as _dt
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from lxml import etree
 

@@ -15,13 +15,13 @@ import ssl
 
 from mcsec.impl.faults import Faults
 from mcsec.impl.httpserver import HttpsServer, Request, Response, Router
-from mcsec.impl.kms import cekxml, provconfig
+from mcsec.impl.kms import cekxml
+from mcsec.impl.kms import config as kms_config
 from mcsec.impl.kms.cekstore import CekStore
 from mcsec.impl.kms.provservice import build_provisioning
 from mcsec.impl.kms.tokens import JwksCache, Principal, TokenRejected, TokenVerifier
 from mcsec.impl.kms.refusals import Refusal, bearer_challenge, utcnow
 from mcsec.impl.kms.xmlparse import XmlError
-from mcsec.impl.rolemain import ConfigError
 
 log = logging.getLogger("mcsec.kms")
 
@@ -140,50 +140,32 @@ class KmsService:
         return principal.anonymous or "kms_ignore_subject" in self._faults
 
 
-def _require(config: dict, key: str, kind: type):
-    value = config.get(key)
-    if not isinstance(value, kind):
-        raise ConfigError(f"kms configuration: {key!r} must be a {kind.__name__}")
-    return value
-
-
-def build(config: dict):
-    try:
-        faults = Faults(config.get("faults", []), role="kms")
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    tls = _require(config, "tls", dict)
-    idm = _require(config, "idm", dict)
-    for key in ("issuer", "jwks_uri", "ca"):
-        _require(idm, key, str)
-    ctx = ssl.create_default_context(cafile=idm["ca"])
-    leeway = int(config.get("leeway_s", 30))
-    if not 0 <= leeway <= 60:
-        raise ConfigError("kms configuration: 'leeway_s' must be between 0 and 60")
-    jwks = JwksCache(idm["jwks_uri"], ctx)
+def build(raw: dict):
+    config = kms_config.load(raw)
+    ctx = ssl.create_default_context(cafile=config.idm.ca)
+    jwks = JwksCache(config.idm.jwks_uri, ctx)
     verifier = TokenVerifier(
         jwks=jwks,
-        issuer=idm["issuer"],
-        audience=_require(config, "audience", str),
-        scopes=_require(config, "scopes", list),
-        leeway_s=leeway,
-        faults=faults,
+        issuer=config.idm.issuer,
+        audience=config.audience,
+        scopes=list(config.scopes),
+        leeway_s=config.leeway_s,
+        faults=config.faults,
     )
     service = KmsService(
-        kms_uri=_require(config, "kms_uri", str),
+        kms_uri=config.kms_uri,
         verifier=verifier,
-        store=CekStore(int(config.get("cek_lifetime_s", 3600)), faults),
-        servers=_require(config, "servers", list),
-        faults=faults,
+        store=CekStore(config.cek_lifetime_s, config.faults),
+        servers=list(config.servers),
+        faults=config.faults,
     )
     provisioning = build_provisioning(
-        provconfig.parse(config.get("ibc"), service.kms_uri),
-        jwks=jwks, issuer=idm["issuer"], audience=config["audience"], scopes=config["scopes"],
-        leeway_s=leeway, servers=config["servers"], faults=faults,
+        config.ibc, jwks=jwks, issuer=config.idm.issuer, audience=config.audience, scopes=list(config.scopes),
+        leeway_s=config.leeway_s, servers=list(config.servers), faults=config.faults,
     )
     router = Router()
     service.routes(router)
     provisioning.routes(router)
-    server = HttpsServer(router, host=config.get("host", "127.0.0.1"), port=int(config.get("port", 0)),
-                         cert=tls.get("cert"), key=tls.get("key"), name="mcsec-kms")
-    return [server], {"url": server.url, "kms_uri": service.kms_uri, "faults": faults.names(), "ibc": True}
+    server = HttpsServer(router, host=config.host, port=config.port, cert=config.tls_cert, key=config.tls_key,
+                         name="mcsec-kms")
+    return [server], {"url": server.url, "kms_uri": service.kms_uri, "faults": config.faults.names(), "ibc": True}

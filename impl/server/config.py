@@ -46,6 +46,24 @@ class ServerConfig:
     faults: Faults = field(default_factory=Faults)
     ibc: IbcSettings = field(default_factory=IbcSettings)
 
+    def to_json(self) -> dict:
+        """The JSON configuration :func:`load` reads back as this configuration (the lab writes it)."""
+        out = {
+            "host": self.host, "port": self.port, "uri": self.uri,
+            "idm": {"url": self.idm.url, "ca": self.idm.ca},
+            "client_id": self.client_id, "client_secret": self.client_secret,
+            "kms": {"url": self.kms.url, "kms_uri": self.kms.kms_uri, "ca": self.kms.ca},
+            "users": [{"impu": impu, "mcptt_id": mcptt_id} for impu, mcptt_id in self.users.items()],
+            "protection_required": self.protection_required,
+            "replay": {"window_s": self.replay.window.total_seconds(), "require_stamp": self.replay.require_stamp},
+            "timers_scale": self.timers_scale, "faults": self.faults.names(), "ibc": self.ibc.to_json(),
+        }
+        if self.trace_path is not None:
+            out["trace_path"] = self.trace_path
+        if self.netns is not None:
+            out["sip_netns"] = self.netns
+        return out
+
     @property
     def ibc_identity(self) -> str:
         """The server's IBC identity: the URI its MIKEY-SAKKE key sets are issued for."""

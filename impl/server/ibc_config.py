@@ -36,6 +36,7 @@ class StaticKeyMaterial:
 
     certificate: KmsCertificate
     key_sets: tuple[UserKeySet, ...] = field(repr=False)
+    source: dict = field(default_factory=dict, repr=False, compare=False)  # the configuration item as given
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,19 @@ class IbcSettings:
 
     def is_revoked(self, user_uri: str, key_period_no: int) -> bool:
         return (user_uri, key_period_no) in self.revoked
+
+    def to_json(self) -> dict:
+        """The ``"ibc"`` item that :func:`parse` reads back as these settings."""
+        out: dict = {"user_id_format": self.user_id_format, "freshness_window_s": self.freshness_window_s,
+                     "replay_cache_size": self.replay_cache_size,
+                     "revoked": [{"user_uri": u, "key_period_no": n} for u, n in sorted(self.revoked)]}
+        if self.identity is not None:
+            out["identity"] = self.identity
+        if self.max_future_s is not None:
+            out["max_future_s"] = self.max_future_s
+        if self.key_material is not None:
+            out["key_material"] = self.key_material.source
+        return out
 
 
 def _positive(table: dict, key: str, default: float | None) -> float | None:
@@ -88,7 +102,7 @@ def _key_material(value: object, user_id_format: str) -> StaticKeyMaterial | Non
             key_set.validate(cert)
     except KeyMaterialError as exc:
         raise ConfigError(f"{_WHERE}.key_material': {exc}") from None
-    return StaticKeyMaterial(cert, key_sets)
+    return StaticKeyMaterial(cert, key_sets, value)
 
 
 def parse(value: object) -> IbcSettings:

@@ -180,6 +180,7 @@ def main(args: argparse.Namespace) -> int:
     finished = _dt.datetime.now(_dt.timezone.utc)
 
     ordered = [rows[p.fault] for p in plans]
+    every_fault = not args.fault  # whether a scenario no fault killed is a finding, or just not tried here
     base_doc = baseline.document if baseline else None
     matrix = {
         "suite": {"name": "mcsec", "version": __version__, "started": started.isoformat(timespec="seconds"),
@@ -189,6 +190,7 @@ def main(args: argparse.Namespace) -> int:
         "baseline_status": baseline.exit_status if baseline else None,
         "totals": kill_matrix.totals(ordered),
         "faults": ordered,
+        "unkilled_scenarios": kill_matrix.unkilled(ordered, [s.id for s in scan_scenarios()]) if every_fault else [],
     }
     kill_matrix.write(matrix, out / kill_matrix.FILENAME)
     if base_doc is not None:
@@ -201,6 +203,9 @@ def main(args: argparse.Namespace) -> int:
     for row in ordered:
         if row["status"] == kill_matrix.SURVIVED:
             print(f"mcsec kill-matrix: SURVIVED {row['fault']}: {row['reason']}", file=sys.stderr)
+    if matrix["unkilled_scenarios"]:
+        print(f"mcsec kill-matrix: {len(matrix['unkilled_scenarios'])} scenario(s) no fault makes fail (they could "
+              f"pass vacuously): {', '.join(matrix['unkilled_scenarios'])}", file=sys.stderr)
     if not kill_matrix.baseline_passes(matrix):
         print("mcsec kill-matrix: the baseline run did not pass everything; the matrix proves nothing",
               file=sys.stderr)

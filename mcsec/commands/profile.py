@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from mcsec.fixtures.lab import LAB_ROLES
-from mcsec.fixtures.profile import Profile, ProfileError, REFERENCE_PROFILE, load
+from mcsec.fixtures.profile import Profile, ProfileError, load
 from mcsec.reports.results import EXIT_OK, EXIT_USAGE
 
 ROLE_NAMES = {"idm": "IdM", "kms": "KMS", "server": "MCPTT server", "core": "SIP core", "client": "MCPTT client"}
@@ -43,29 +43,29 @@ def main(args: argparse.Namespace) -> int:
 
 def describe(p: Profile) -> list[str]:
     """The readable plan of a run with this profile."""
-    lines = [f"profile {p.path}: valid", f"implementation under test: {p.name} {p.version}", ""]
+    lines = [f"profile {'built-in reference' if p.builtin else p.path}: valid", f"implementation under test: {p.name} {p.iut.version}", ""]
     lines += _roles(p)
     lines += ["", "claims (ICS):",
-              f"  clauses              {', '.join(p.clauses) or 'none'}"
-              f"{_unclaimed(p.clauses)}",
-              f"  protection_required  {str(p.protection_required).lower()}",
-              f"  idm_test_control     {str(p.idm_test_control).lower()}"
-              + ("" if p.idm_test_control else " (scenarios needing deliberately bad tokens: not_applicable)"),
+              f"  clauses              {', '.join(p.ics.clauses) or 'none'}"
+              f"{_unclaimed(p.ics.clauses)}",
+              f"  protection_required  {str(p.ics.protection_required).lower()}",
+              f"  idm_test_control     {str(p.ics.idm_test_control).lower()}"
+              + ("" if p.ics.idm_test_control else " (scenarios needing deliberately bad tokens: not_applicable)"),
               "", "settings (IXIT):",
-              f"  sip_transport        {p.sip_transport} (between clients, SIP core and MCPTT server)",
-              f"  timers               http_timeout_s {p.timers.http_timeout_s:g}, "
-              f"sip_timeout_s {p.timers.sip_timeout_s:g}",
-              f"  kms_uri              {p.kms_uri}",
-              f"  kms_scope            {p.kms_scope}",
-              f"  user_id_format       {p.user_id_format}",
-              f"  token_leeway_s       {p.token_leeway_s}",
-              f"  access_token_lifetime_s {p.access_token_lifetime_s}, cek_lifetime_s {p.cek_lifetime_s}",
-              f"  oauth_client         {p.oauth_client_id} (redirect {p.oauth_redirect_uri})"]
-    lines += [f"  user                 {u.username}: {u.mcptt_id}, {u.impu}" for u in p.users]
-    lines += [f"  server principal     {s.client_id}: {s.uri}" for s in p.servers]
-    lines += ["", "lab:", f"  sip_core             {p.sip_core}", f"  topology             {_topology(p.topology)}"]
-    if p.faults:
-        lines.append(f"  faults               {', '.join(p.faults)} (reference implementation only)")
+              f"  sip_transport        {p.ixit.sip_transport} (between clients, SIP core and MCPTT server)",
+              f"  timers               http_timeout_s {p.ixit.timers.http_timeout_s:g}, "
+              f"sip_timeout_s {p.ixit.timers.sip_timeout_s:g}",
+              f"  kms_uri              {p.ixit.kms_uri}",
+              f"  kms_scope            {p.ixit.kms_scope}",
+              f"  user_id_format       {p.ixit.user_id_format}",
+              f"  token_leeway_s       {p.ixit.token_leeway_s}",
+              f"  access_token_lifetime_s {p.ixit.access_token_lifetime_s}, cek_lifetime_s {p.ixit.cek_lifetime_s}",
+              f"  oauth_client         {p.ixit.oauth_client_id} (redirect {p.ixit.oauth_redirect_uri})"]
+    lines += [f"  user                 {u.username}: {u.mcptt_id}, {u.impu}" for u in p.ixit.users]
+    lines += [f"  server principal     {s.client_id}: {s.uri}" for s in p.ixit.servers]
+    lines += ["", "lab:", f"  sip_core             {p.lab.sip_core}", f"  topology             {_topology(p.lab.topology)}"]
+    if p.lab.faults:
+        lines.append(f"  faults               {', '.join(p.lab.faults)} (reference implementation only)")
     return lines
 
 
@@ -77,11 +77,11 @@ def _topology(topology: str) -> str:
 
 
 def _roles(p: Profile) -> list[str]:
-    if p.path.resolve() == REFERENCE_PROFILE.resolve():
+    if p.builtin:
         return ["roles: the bundled reference implementation plays every role; the lab starts "
                 + ", ".join(LAB_ROLES)]
-    under_test = [r for r in LAB_ROLES if r in p.iut_roles]
-    outside = [r for r in LAB_ROLES if r not in p.iut_roles and p.external(r) is not None]
+    under_test = [r for r in LAB_ROLES if r in p.iut.roles]
+    outside = [r for r in LAB_ROLES if r not in p.iut.roles and p.external(r) is not None]
     started = [r for r in LAB_ROLES if p.external(r) is None]
     lines = ["roles under test (the lab does not start them; the suite reaches them at):"]
     lines += [f"  {ROLE_NAMES[r]:<13} {_where(p, r)}" for r in under_test] or ["  none"]
@@ -90,21 +90,21 @@ def _roles(p: Profile) -> list[str]:
         lines += [f"  {ROLE_NAMES[r]:<13} {_where(p, r)}" for r in outside]
     lines.append("roles the lab starts from the reference implementation:")
     lines += [f"  {ROLE_NAMES[r]:<13} {_lab_where(p, r)}" for r in started] or ["  none"]
-    if p.endpoints.ca_cert is not None:
-        lines.append(f"trusted CA for the endpoints above: {p.endpoints.ca_cert}")
+    if p.ixit.endpoints.ca_cert is not None:
+        lines.append(f"trusted CA for the endpoints above: {p.ixit.endpoints.ca_cert}")
     return lines
 
 
 def _where(p: Profile, role: str) -> str:
-    e = p.endpoints
+    e = p.ixit.endpoints
     if role == "idm":
         return e.idm_url
     if role == "kms":
         return e.kms_url
     if role == "server":
-        return f"SIP {e.server_sip} ({p.sip_transport})"
+        return f"SIP {e.server_sip} ({p.ixit.sip_transport})"
     if role == "core":
-        return f"SIP-1 {e.core_sip1}, SIP-2 {e.core_sip2} ({p.sip_transport})"
+        return f"SIP-1 {e.core_sip1}, SIP-2 {e.core_sip2} ({p.ixit.sip_transport})"
     testers = ", ".join(f"{u}: {url}" for u, url in e.upper_testers.items())
     sip = ", ".join(f"{u}: {a}" for u, a in e.client_sip.items())
     return f"upper testers {testers}" + (f"; SIP {sip}" if sip else "")
@@ -112,12 +112,12 @@ def _where(p: Profile, role: str) -> str:
 
 def _lab_where(p: Profile, role: str) -> str:
     if role == "server":
-        return f"SIP on {_port(p.ports.server_sip)}"
+        return f"SIP on {_port(p.lab.ports.server_sip)}"
     if role == "core":
-        kind = "Kamailio (a lab component, not under test)" if p.sip_core == "kamailio" else "reference core"
-        return f"{kind}: SIP-1 on {_port(p.ports.core_sip1)}, SIP-2 on {_port(p.ports.core_sip2)}"
+        kind = "Kamailio (a lab component, not under test)" if p.lab.sip_core == "kamailio" else "reference core"
+        return f"{kind}: SIP-1 on {_port(p.lab.ports.core_sip1)}, SIP-2 on {_port(p.lab.ports.core_sip2)}"
     if role == "client":
-        return f"one per user ({', '.join(u.username for u in p.users)}), driven through the upper tester"
+        return f"one per user ({', '.join(u.username for u in p.ixit.users)}), driven through the upper tester"
     return "HTTPS on a free loopback port, certificate from the lab's test CA"
 
 

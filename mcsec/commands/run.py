@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from mcsec.fixtures.profile import ProfileError, load
+from mcsec.fixtures.session import Selection
 from mcsec.impl.faults import REGISTRY
 from mcsec.catalogue import load_catalogue
 from mcsec.reports import waivers
@@ -71,7 +72,7 @@ def main(args: argparse.Namespace) -> int:
         except waivers.WaiverError as exc:
             print(f"mcsec run: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    outcome = runner.run(profile, args.out.resolve(), requirements=set(args.requirement) or None,
+    outcome = runner.run(profile, args.out.resolve(), selection=Selection(requirements=frozenset(args.requirement)),
                          keyword=args.keyword, waivers=waiver_list)
     counts = outcome.document["summary"]
     summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)

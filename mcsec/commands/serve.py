@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mcsec.fixtures.lab import LAB_ROLES, Lab
 from mcsec.fixtures.profile import ProfileError, load
-from mcsec.fixtures.roleprocess import RoleStartError
+from mcsec.fixtures.lab.roleprocess import RoleStartError
 from mcsec.impl import httpclient
 from mcsec.reports.results import EXIT_USAGE
 
@@ -40,14 +40,14 @@ def describe(lab: Lab) -> dict:
                                       "discovery": e.idm_url + "/.well-known/openid-configuration",
                                       "jwks": jwks}}
     if "kms" in lab.roles:
-        roles["kms"] = {"url": e.kms_url, "kms_uri": p.kms_uri}
+        roles["kms"] = {"url": e.kms_url, "kms_uri": p.ixit.kms_uri}
     if e.server is not None and "server" in lab.roles:
-        roles["server"] = {"sip": f"{e.server.host}:{e.server.port}", "uri": p.servers[0].uri,
+        roles["server"] = {"sip": f"{e.server.host}:{e.server.port}", "uri": p.ixit.servers[0].uri,
                            "transports": ["udp", "tcp"]}
     if e.core_sip1 is not None and "core" in lab.roles:
         roles["core"] = {"sip1": f"{e.core_sip1.host}:{e.core_sip1.port}",
                          "sip2": f"{e.core_sip2.host}:{e.core_sip2.port}",
-                         "domain": p.users[0].impu.split("@", 1)[1], "transports": ["udp", "tcp"]}
+                         "domain": p.ixit.users[0].impu.split("@", 1)[1], "transports": ["udp", "tcp"]}
     if e.upper_testers:
         roles["client"] = {"upper_testers": dict(e.upper_testers),
                            "sip": {u: f"{a.host}:{a.port}" for u, a in e.clients.items()},
@@ -57,11 +57,11 @@ def describe(lab: Lab) -> dict:
         "roles": roles,
         "ca_cert_path": str(e.ca_path),
         "ca_cert_pem": e.ca_path.read_text(),
-        "oauth_client": {"client_id": p.oauth_client_id, "redirect_uri": p.oauth_redirect_uri},
-        "kms_scope": p.kms_scope,
+        "oauth_client": {"client_id": p.ixit.oauth_client_id, "redirect_uri": p.ixit.oauth_redirect_uri},
+        "kms_scope": p.ixit.kms_scope,
         "users": [{"username": u.username, "password": u.password, "mcptt_id": u.mcptt_id, "impu": u.impu,
-                   "sip_password": u.sip_password} for u in p.users],
-        "servers": [{"client_id": s.client_id, "client_secret": s.client_secret, "uri": s.uri} for s in p.servers],
+                   "sip_password": u.sip_password} for u in p.ixit.users],
+        "servers": [{"client_id": s.client_id, "client_secret": s.client_secret, "uri": s.uri} for s in p.ixit.servers],
         "run_dir": str(lab.run_dir),
     }
 
@@ -93,7 +93,7 @@ def main(args: argparse.Namespace) -> int:
     roles = tuple(r.strip() for r in args.roles.split(",") if r.strip())
     try:
         profile = load(args.sut)
-        if profile.topology == "netns":
+        if profile.lab.topology == "netns":
             raise ProfileError("lab.topology: \"netns\" keeps the SIP roles in namespaces only the run that made "
                                "them reaches; `mcsec serve` serves its roles on loopback (set topology = \"loopback\")")
         lab = Lab(profile, args.run_dir or None, roles=roles)

@@ -1,0 +1,96 @@
+"""Whole conformance runs, each in a subprocess as a user would start it. The fault-free run of the
+whole suite and the run with one KMS fault are made once per test session and shared by every test
+that only reads their outputs."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.repo import ROOT
+
+RUN_TIMEOUT_S = 900  # a hung run ends the test; a slow machine does not (a full run takes about a minute)
+FAULTY_SCENARIO = "MCSEC-713-TOK-004.1"   # an IdM-signed token that expired ten minutes ago
+PASSING_SCENARIO = "MCSEC-713-TOK-004.4"  # ... from another issuer
+
+
+@dataclass
+class RunResult:
+    status: int
+    stdout: str
+    stderr: str
+    out: Path
+
+    @property
+    def results(self) -> dict:
+        return json.loads((self.out / "results.json").read_text())
+
+
+def mcsec(*args: str, timeout: float = RUN_TIMEOUT_S, drop_caps: tuple[str, ...] = (),
+          env: dict | None = None) -> subprocess.CompletedProcess:
+    """`mcsec ARGS` in a subprocess of this interpreter (no faults from the environment); with
+    ``drop_caps`` (e.g. ``("net_raw",)``) it lacks those capabilities, dropped with setpriv
+    (util-linux), as an unprivileged user's run would."""
+    prefix = []
+    if drop_caps:
+        if shutil.which("setpriv") is None:
+            pytest.fail(f"setpriv (util-linux) is needed to drop {', '.join(drop_caps)} for this test")
+        dropped = ",".join(f"-{cap}" for cap in drop_caps)
+        prefix = ["setpriv", f"--bounding-set={dropped}", f"--inh-caps={dropped}"]
+    return subprocess.run([*prefix, sys.executable, "-m", "mcsec", *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "MCSEC_FAULTS": "", **(env or {})})
+
+
+def mcsec_run(out: Path, *args: str, env: dict | None = None, drop_caps: tuple[str, ...] = ()) -> RunResult:
+    """`mcsec run --out OUT ARGS`."""
+    proc = mcsec("run", "--out", str(out), *args, env=env, drop_caps=drop_caps)
+    return RunResult(proc.returncode, proc.stdout, proc.stderr, out)
+
+
+def _step(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+
+
+@pytest.fixture(scope="session")
+def installed_suite(tmp_path_factory) -> tuple[Path, Path]:
+    """(the wheel, the bin folder of a fresh venv it is installed in): a wheel built from the checkout
+    and installed outside it, as a user installs MCSec."""
+    base = tmp_path_factory.mktemp("wheel")
+    built = _step(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(base / "dist"), str(ROOT))
+    assert built.returncode == 0, built.stderr[-3000:]
+    wheel = next((base / "dist").glob("mcsec-*.whl"))
+    made = _step(sys.executable, "-m", "venv", str(base / "venv"))
+    assert made.returncode == 0, made.stderr
+    pip = _step(str(base / "venv" / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel))
+    assert pip.returncode == 0, pip.stderr[-3000:]
+    return wheel, base / "venv" / "bin"
+
+
+@pytest.fixture(scope="session")
+def baseline_run(tmp_path_factory, installed_suite) -> RunResult:
+    """One fault-free run of the whole suite against the reference, shared by every test that only reads
+    its outputs. It is run by the installed wheel from an empty folder: `mcsec run --out X`."""
+    _, bin_dir = installed_suite
+    here = tmp_path_factory.mktemp("baseline")
+    proc = _step(str(bin_dir / "mcsec"), "run", "--out", "X", cwd=here)
+    return RunResult(proc.returncode, proc.stdout, proc.stderr, here / "X")
+
+
+@pytest.fixture(scope="session")
+def real_run(baseline_run: RunResult) -> Path:
+    """The output folder of the fault-free run, which must have passed."""
+    assert baseline_run.status == 0, baseline_run.stdout[-3000:] + baseline_run.stderr[-3000:]
+    return baseline_run.out
+
+
+@pytest.fixture(scope="session")
+def faulty_run(tmp_path_factory) -> Path:
+    """A run of the R713-KM-CLAIMS scenarios with the KMS ignoring exp: one scenario fails."""
+    run = mcsec_run(tmp_path_factory.mktemp("faulty"), "--fault", "kms_accept_expired",
+                    "--requirement", "R713-KM-CLAIMS")
+    assert run.status == 1, run.stdout[-3000:] + run.stderr[-3000:]
+    return run.out

@@ -1,0 +1,102 @@
+"""`mcsec run` against the reference: verdicts, exit status and the output contract of DESIGN.md."""
+import json
+import xml.etree.ElementTree as ET
+
+from mcsec.catalogue import load_catalogue, scan_scenarios
+from tests.e2e.conftest import mcsec_run
+
+VERDICTS = {"pass", "fail", "inconclusive", "not_applicable", "error"}
+
+
+def test_baseline_passes_every_scenario_and_exits_0(baseline_run):
+    assert baseline_run.status == 0, baseline_run.stdout + baseline_run.stderr
+    doc = baseline_run.results
+    assert doc["summary"]["pass"] == len(doc["scenarios"]) > 0
+    assert all(s["verdict"] == "pass" for s in doc["scenarios"])
+
+
+def test_results_json_follows_the_contract(baseline_run):
+    doc = baseline_run.results
+    assert {"suite", "sut", "summary", "requirements", "scenarios"} <= set(doc)
+    assert doc["suite"]["version"] and VERDICTS <= set(doc["summary"])
+    catalogue = load_catalogue()
+    assert [r["id"] for r in doc["requirements"]] == [r.id for r in catalogue]
+    for row in doc["requirements"]:
+        assert {"id", "clause", "text", "verdict", "scenarios"} <= set(row)
+        assert row["clause"] in {"7.13", "7.14"} or row["clause"].startswith("RFC ")
+        assert row["verdict"] == ("pass" if row["scenarios"] else "not_tested")
+    scanned = {s.id: s for s in scan_scenarios()}
+    for s in doc["scenarios"]:
+        assert {"id", "name", "feature", "requirements", "verdict", "reason", "duration_s", "evidence"} <= set(s)
+        assert s["id"] in scanned, f"{s['id']} is not a scenario of the features"
+        assert s["requirements"] == list(scanned[s["id"]].requirements)
+        assert s["steps"] and all(step["status"] == "passed" for step in s["steps"])
+    assert "password" not in baseline_run.out.joinpath("results.json").read_text().lower()
+
+
+def test_one_progress_line_per_scenario(baseline_run):
+    lines = [line for line in baseline_run.stdout.splitlines() if line.startswith("[")]
+    assert len(lines) == len(baseline_run.results["scenarios"])
+    assert all(" PASS " in line for line in lines)
+
+
+def test_junit_xml_matches_results(baseline_run):
+    root = ET.parse(baseline_run.out / "junit.xml").getroot()
+    cases = root.findall(".//testcase")
+    assert len(cases) == len(baseline_run.results["scenarios"])
+    assert int(root.get("failures")) == 0 and int(root.get("errors")) == 0
+    for case in cases:
+        reqs = [p.get("value") for p in case.findall("properties/property[@name='requirement']")]
+        assert reqs, f"{case.get('name')} has no requirement property"
+
+
+def test_a_failing_run_exits_1_and_keeps_evidence(tmp_path):
+    run = mcsec_run(tmp_path, "--fault", "kms_accept_expired", "--requirement", "R713-KM-CLAIMS")
+    assert run.status == 1, run.stdout + run.stderr
+    failed = [s for s in run.results["scenarios"] if s["verdict"] == "fail"]
+    assert failed and all(s["reason"] for s in failed)
+    for s in failed:
+        assert s["evidence"], "a failed scenario keeps the role logs"
+        for rel in s["evidence"]:
+            assert (tmp_path / rel).is_file()
+    req = next(r for r in run.results["requirements"] if r["id"] == "R713-KM-CLAIMS")
+    assert req["verdict"] == "fail"
+
+
+def test_profile_and_usage_errors_exit_2(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[iut]\nname = "x"\nversion = "1"\nroles = ["kms", "toaster"]\n[ics]\nclauses = ["7.13"]\n'
+                   'protection_required = true\n[ixit]\n')
+    run = mcsec_run(tmp_path / "o1", "--sut", str(bad))
+    assert run.status == 2 and "iut.roles" in run.stderr and "toaster" in run.stderr
+    run = mcsec_run(tmp_path / "o2", "--fault", "no_such_fault")
+    assert run.status == 2 and "no_such_fault" in run.stderr
+    run = mcsec_run(tmp_path / "o3", "--requirement", "R999-NOPE")
+    assert run.status == 2 and "R999-NOPE" in run.stderr
+
+
+def test_the_run_output_holds_no_credentials_or_private_keys(baseline_run):
+    files = [p for p in baseline_run.out.rglob("*") if p.is_file()]
+    assert any(p.name == "idm.log" for p in files), "role logs are kept in the run output"
+    for path in files:
+        text = path.read_text(errors="replace")
+        assert "PRIVATE KEY" not in text, f"{path} holds a private key"
+        assert '"password"' not in text and '"client_secret"' not in text, f"{path} holds credentials"
+
+
+def test_sip_transport_from_the_ixit_is_used_end_to_end(tmp_path):
+    from mcsec.fixtures.profile import REFERENCE_PROFILE
+    profile = tmp_path / "tcp.toml"
+    text = REFERENCE_PROFILE.read_text().replace(
+        'roles = ["idm", "kms", "client", "server", "core"]', "roles = []").replace(
+        'user_id_format = "hex"', 'user_id_format = "hex"\nsip_transport = "tcp"')
+    assert 'sip_transport = "tcp"' in text and "roles = []" in text
+    profile.write_text(text)
+    run = mcsec_run(tmp_path / "out", "--sut", str(profile), "--requirement", "R713-KEYID-SENT")
+    assert run.status == 0, run.stdout + run.stderr
+    transports = set()
+    for s in run.results["scenarios"]:
+        trace = [p for p in s["evidence"] if p.endswith("sip-trace.jsonl")]
+        for line in (run.out / trace[0]).read_text().splitlines() if trace else []:
+            transports.add(json.loads(line)["transport"])
+    assert transports == {"tcp"}, transports

@@ -1,0 +1,155 @@
+"""Bad input, retransmissions, configuration errors and shutdown of the core process."""
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from mcsec.fixtures.lab.roleprocess import RoleProcess, RoleStartError
+from mcsec.impl.sip import Response, parse_message
+from tests.unit.core.harness import CoreUnderTest, FakeAs, LoopThread, TestUa, core_config, eventually
+
+
+class RawUdp(asyncio.DatagramProtocol):
+    """A bare UDP socket: sends bytes as given and collects what comes back."""
+
+    def __init__(self) -> None:
+        self.datagrams: asyncio.Queue[bytes] = asyncio.Queue()
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple) -> None:  # type: ignore[type-arg]
+        self.datagrams.put_nowait(data)
+
+    @classmethod
+    async def open(cls) -> RawUdp:
+        _, protocol = await asyncio.get_running_loop().create_datagram_endpoint(
+            cls, local_addr=("127.0.0.1", 0))
+        return protocol
+
+    async def exchange(self, data: bytes, destination: tuple[str, int]) -> Response:
+        assert self.transport is not None
+        self.transport.sendto(data, destination)
+        message = parse_message(await asyncio.wait_for(self.datagrams.get(), 3))
+        assert isinstance(message, Response)
+        return message
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+def raw_request(port: int, *, branch: str, cseq_line: str = "CSeq: 1 MESSAGE",
+                max_forwards_line: str = "Max-Forwards: 70", body: bytes = b"") -> bytes:
+    lines = [
+        "MESSAGE sip:mcptt-as@example.org SIP/2.0",
+        f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch={branch};rport",
+        max_forwards_line,
+        "From: <sip:alice@ims.example.org>;tag=raw1",
+        "To: <sip:mcptt-as@example.org>",
+        "Call-ID: raw-call-" + branch,
+        cseq_line,
+        "Content-Type: text/plain",
+        f"Content-Length: {len(body)}",
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+@pytest.mark.parametrize("garbage", [
+    pytest.param({"max_forwards_line": "Max-Forwards: lots"}, id="bad-max-forwards"),
+    pytest.param({"cseq_line": "CSeq: 1 INVITE"}, id="cseq-method-mismatch"),
+])
+def test_malformed_request_gets_400_and_the_core_keeps_serving(loop: LoopThread, core: CoreUnderTest,
+                                                               garbage: dict[str, str]) -> None:
+    async def scenario() -> tuple[Response, Response]:
+        raw = await RawUdp.open()
+        try:
+            port = raw.transport.get_extra_info("sockname")[1]  # type: ignore[union-attr]
+            bad = await raw.exchange(raw_request(port, branch="z9hG4bKbad1", **garbage), core.sip1)
+            ua = await TestUa.start(core.sip1, "udp", "alice")
+            try:
+                good = await ua.send(ua.register_request(call_id="after-garbage", cseq=1))
+            finally:
+                await ua.close()
+            return bad, good
+        finally:
+            raw.close()
+
+    bad, good = loop.run(scenario())
+    assert bad.status == 400
+    assert good.status == 401  # still serving
+    assert core.process.alive()
+
+
+def test_garbage_and_oversized_datagrams_do_not_stop_the_core(loop: LoopThread, core: CoreUnderTest) -> None:
+    async def scenario() -> Response:
+        raw = await RawUdp.open()
+        try:
+            assert raw.transport is not None
+            for junk in (b"\x00\xff\xfe not sip\r\n\r\n", b"INVITE\r\n\r\n", b"A" * 70000,
+                         b"SIP/2.0 200 OK\r\nVia: nonsense\r\n\r\n"):
+                raw.transport.sendto(junk[:65000], core.sip1)
+                raw.transport.sendto(junk[:65000], core.sip2)
+            reader, writer = await asyncio.open_connection(*core.sip1)
+            writer.write(b"GARBAGE / SIP/2.0\r\nContent-Length: x\r\n\r\n")
+            await asyncio.wait_for(reader.read(), 3)  # unframeable: the core closes the connection
+            writer.close()
+            ua = await TestUa.start(core.sip1, "tcp", "alice")
+            try:
+                return await ua.send(ua.register_request(call_id="after-junk", cseq=1))
+            finally:
+                await ua.close()
+        finally:
+            raw.close()
+
+    assert loop.run(scenario()).status == 401
+    assert core.process.alive()
+
+
+def test_retransmitted_request_is_forwarded_once(loop: LoopThread, core: CoreUnderTest, fake_as: FakeAs) -> None:
+    async def scenario() -> list[Response]:
+        ua = await TestUa.start(core.sip1, "udp", "bob")
+        try:
+            assert (await ua.register(core.passwords["bob"]))[1].status == 200
+            fake_as.reset()
+            answers: list[Response] = []
+            message = ua.new_request("MESSAGE", body=b"once", content_type="text/plain")
+            message.headers.prepend("Via", f"SIP/2.0/UDP 127.0.0.1:{ua.endpoint.udp_address[1]}"
+                                           ";branch=z9hG4bKretransmitted;rport")
+            data = message.to_bytes()
+            ua.endpoint.on_stray_response = lambda response, flow: answers.append(response)
+            await ua.endpoint.send_raw(data, core.sip1, "udp")
+            await eventually(lambda: len(answers) == 1)
+            for _ in range(2):  # retransmissions: answered from the completed transaction
+                await ua.endpoint.send_raw(data, core.sip1, "udp")
+            await eventually(lambda: len(answers) == 3)
+            return answers
+        finally:
+            await ua.close()
+
+    answers = loop.run(scenario())
+    assert {a.status for a in answers} == {200}
+    assert len(fake_as.of_method("MESSAGE")) == 1
+
+
+def test_bad_configuration_is_refused_naming_the_item(tmp_path: Path) -> None:
+    config = core_config(tmp_path, 5070, {u: "pw" for u in ("alice", "bob", "carol", "dave", "erin")})
+    config["as"]["transport"] = "sctp"
+    with pytest.raises(RoleStartError, match="as.transport"):
+        RoleProcess("core-bad", "mcsec.impl.core", config, tmp_path).start(timeout=15)
+    del config["as"]
+    with pytest.raises(RoleStartError, match="as: missing"):
+        RoleProcess("core-bad2", "mcsec.impl.core", config, tmp_path).start(timeout=15)
+
+
+def test_core_stops_promptly(loop: LoopThread, tmp_path: Path) -> None:
+    from tests.unit.core.harness import start_core, stop_core
+
+    core = start_core(loop, tmp_path)
+    began = time.monotonic()
+    stop_core(loop, core)
+    assert time.monotonic() - began < 4.0

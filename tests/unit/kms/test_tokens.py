@@ -1,0 +1,110 @@
+"""TokenVerifier: every check, and each named fault switching exactly that check off."""
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from mcsec.fixtures.agents import tokenforge
+from mcsec.impl.faults import Faults
+from mcsec.impl.kms.tokens import TokenRejected, TokenVerifier
+
+ISSUER = "https://idm.test"
+AUD = "kms.example.org"
+SCOPE = "3gpp:mc:ptt_key_management_service"
+
+
+class _Jwks:
+    def __init__(self, key):
+        self.jwk = jwt.PyJWK(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key(), as_dict=True) | {"kid": "k1"},
+                             algorithm="ES256")
+        self.as_dict = jwt.algorithms.ECAlgorithm.to_jwk(key.public_key(), as_dict=True) | {"kid": "k1"}
+
+    def get(self, kid):
+        return self.jwk if kid == "k1" else None
+
+    def any_key(self):
+        return self.jwk
+
+
+@pytest.fixture(scope="module")
+def idm_key():
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _token(key, **overrides):
+    now = int(time.time())
+    claims = {"iss": ISSUER, "sub": "alice", "aud": AUD, "iat": now, "nbf": now, "exp": now + 300,
+              "jti": "j1", "client_id": "c", "scope": f"openid {SCOPE}", "mcptt_id": "sip:alice@example.org"}
+    claims.update(overrides)
+    claims = {k: v for k, v in claims.items() if v is not None}
+    return jwt.encode(claims, key, algorithm="ES256", headers={"kid": "k1"})
+
+
+def _verifier(idm_key, *faults):
+    return TokenVerifier(jwks=_Jwks(idm_key), issuer=ISSUER, audience=AUD, scopes=[SCOPE], leeway_s=30,
+                         faults=Faults(list(faults)))
+
+
+def test_a_good_token_gives_its_principal(idm_key):
+    p = _verifier(idm_key).verify(_token(idm_key))
+    assert (p.subject, p.mcptt_id) == ("alice", "sip:alice@example.org") and SCOPE in p.scopes
+
+
+NOW = int(time.time())
+CASES = [
+    # (name, token factory, expected error, fault that lets it through)
+    ("alg none", lambda k, j: tokenforge.unsigned(_token(k)), "invalid_token", "kms_accept_alg_none"),
+    ("other key", lambda k, j: tokenforge.signed_with_other_key(_token(k)), "invalid_token",
+     "kms_skip_signature_check"),
+    ("unknown kid", lambda k, j: jwt.encode(jwt.decode(_token(k), options={"verify_signature": False}), k,
+                                            algorithm="ES256", headers={"kid": "k9"}), "invalid_token",
+     "kms_accept_unknown_kid"),
+    ("hmac confusion", lambda k, j: tokenforge.hmac_with_public_key(_token(k), j.as_dict), "invalid_token",
+     "kms_accept_hmac_public_key"),
+    ("tampered", lambda k, j: tokenforge.expiry_extended(_token(k)), "invalid_token", "kms_skip_signature_check"),
+    ("expired", lambda k, j: _token(k, iat=NOW - 900, nbf=NOW - 900, exp=NOW - 600), "invalid_token",
+     "kms_accept_expired"),
+    ("not yet valid", lambda k, j: _token(k, nbf=NOW + 600, exp=NOW + 900), "invalid_token", "kms_ignore_nbf"),
+    ("audience", lambda k, j: _token(k, aud="other"), "invalid_token", "kms_ignore_audience"),
+    ("issuer", lambda k, j: _token(k, iss="https://evil"), "invalid_token", "kms_ignore_issuer"),
+    ("scope", lambda k, j: _token(k, scope="openid"), "insufficient_scope", "kms_ignore_scope"),
+]
+
+
+@pytest.mark.parametrize("name,make,error,fault", CASES, ids=[c[0] for c in CASES])
+def test_each_defect_is_refused_and_only_its_fault_lets_it_through(idm_key, name, make, error, fault):
+    token = make(idm_key, _Jwks(idm_key))
+    with pytest.raises(TokenRejected) as info:
+        _verifier(idm_key).verify(token)
+    assert info.value.error == error
+    assert info.value.status == (403 if error == "insufficient_scope" else 401)
+    assert _verifier(idm_key, fault).verify(token).subject == "alice"
+
+
+def test_leeway_is_honoured_both_ways(idm_key):
+    v = _verifier(idm_key)
+    v.verify(_token(idm_key, exp=int(time.time()) - 10))            # within 30 s leeway
+    v.verify(_token(idm_key, nbf=int(time.time()) + 10))
+    with pytest.raises(TokenRejected):
+        v.verify(_token(idm_key, exp=int(time.time()) - 40))
+
+
+@pytest.mark.parametrize("missing", ["iss", "sub", "aud", "exp", "iat"])
+def test_missing_required_claims_are_refused(idm_key, missing):
+    with pytest.raises(TokenRejected, match=missing):
+        _verifier(idm_key).verify(_token(idm_key, **{missing: None}))
+
+
+@pytest.mark.parametrize("header,status,error", [(None, 401, ""), ("Basic abc", 400, "invalid_request"),
+                                                 ("Bearer ", 400, "invalid_request"),
+                                                 ("Bearer not.a.jwt", 401, "invalid_token")])
+def test_authorization_header_forms(idm_key, header, status, error):
+    with pytest.raises(TokenRejected) as info:
+        _verifier(idm_key).from_authorization(header)
+    assert (info.value.status, info.value.error) == (status, error)
+
+
+def test_no_token_fault_gives_an_anonymous_principal(idm_key):
+    p = _verifier(idm_key, "kms_no_token_required").from_authorization(None)
+    assert p.anonymous and p.mcptt_id is None

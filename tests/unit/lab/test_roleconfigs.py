@@ -1,0 +1,110 @@
+"""The typed role configurations: what the lab writes is what each role reads back, item for item."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from mcsec.fixtures.lab import roleconfigs
+from mcsec.fixtures.profile import load
+from mcsec.impl.client import config as client_config
+from mcsec.impl.core import config as core_config
+from mcsec.impl.hostport import HostPort
+from mcsec.impl.idm import config as idm_config
+from mcsec.impl.kms import config as kms_config
+from mcsec.impl.peer_endpoints import KmsEndpoint, ServiceEndpoint
+from mcsec.impl.rolemain import ConfigError
+from mcsec.impl.server import config as server_config
+from mcsec.impl.testca import TestCA
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory) -> TestCA:
+    return TestCA.create(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture(scope="module")
+def profile():
+    return load(extra_faults=["kms_accept_expired", "server_ignore_key_id", "client_wrong_key_id",
+                              "core_drop_malformed"])
+
+
+def _endpoints() -> tuple[ServiceEndpoint, KmsEndpoint]:
+    return ServiceEndpoint("https://127.0.0.1:1", "ca.pem"), KmsEndpoint("https://127.0.0.1:2", "kms.example.org", "ca.pem")
+
+
+def test_the_idm_reads_back_what_the_lab_writes(ca, profile):
+    config = roleconfigs.idm(profile, ca.issue_server("idm"))
+    assert idm_config.parse_config(config.to_json()) == config
+    assert config.test_control and config.kms_audience == profile.ixit.kms_uri
+
+
+def test_the_kms_reads_back_what_the_lab_writes(ca, profile):
+    config = roleconfigs.kms(profile, ca.issue_server("kms"), issuer="https://127.0.0.1:1", jwks_uri="https://x/jwks",
+                             idm_ca=str(ca.cert_path))
+    again = kms_config.load(config.to_json())
+    assert again == config and again.faults.names() == ["kms_accept_expired"]
+    assert again.ibc.to_json() == config.ibc.to_json()
+
+
+def test_the_server_reads_back_what_the_lab_writes(profile):
+    idm, kms = _endpoints()
+    config = roleconfigs.server(profile, sip=HostPort("127.0.0.1", 0), netns="mcsec-x-as", idm=idm, kms=kms,
+                                trace_path="/tmp/t")
+    again = server_config.load(config.to_json())
+    assert again == config and again.faults.names() == ["server_ignore_key_id"]
+    assert again.replay.window == timedelta(seconds=roleconfigs.REPLAY_WINDOW_S)
+
+
+def test_a_changed_copy_is_read_back_as_changed(profile):
+    idm, kms = _endpoints()
+    config = roleconfigs.server(profile, sip=HostPort("127.0.0.1", 0), netns=None, idm=idm, kms=kms, trace_path="t")
+    revoked = dataclasses.replace(config, ibc=dataclasses.replace(config.ibc, revoked=frozenset({("sip:a@x", 7)})))
+    assert server_config.load(revoked.to_json()).ibc.is_revoked("sip:a@x", 7)
+
+
+def test_the_core_reads_back_what_the_lab_writes(profile):
+    config = roleconfigs.core(profile, sip1=HostPort("10.79.1.2", 0), sip2=HostPort("10.79.1.5", 0),
+                              server=HostPort("10.79.1.6", 5070), trace_path="/tmp/core.jsonl")
+    again = core_config.load_config(config.to_json())
+    assert again == config and again.sip1_host == "10.79.1.2" and again.sip2_host == "10.79.1.5"
+
+
+def test_the_client_reads_back_what_the_lab_writes(ca, profile):
+    idm, kms = _endpoints()
+    user = profile.ixit.user("alice")
+    config = roleconfigs.client(profile, user, host="127.0.0.1", netns=None, tls=ca.issue_server("ut"),
+                                core=HostPort("127.0.0.1", 5060, "tcp"), idm=idm, kms=kms, trace_path="t")
+    again = client_config.load(config.to_json())
+    assert again == config and again.core.transport == "tcp"
+
+
+def test_secrets_stay_out_of_the_configurations_repr(ca, profile):
+    idm, kms = _endpoints()
+    user = profile.ixit.user("alice")
+    texts = [repr(roleconfigs.idm(profile, ca.issue_server("idm2"))),
+             repr(roleconfigs.client(profile, user, host="127.0.0.1", netns=None, tls=ca.issue_server("ut2"),
+                                     core=HostPort("127.0.0.1", 5060), idm=idm, kms=kms, trace_path="t"))]
+    for text in texts:
+        assert user.password not in text and user.sip_password not in text
+
+
+@pytest.mark.parametrize("text", ["127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", ":5060", "host:x", "[::1]5060"])
+def test_a_bad_host_port_is_refused_with_what_is_wrong(text):
+    with pytest.raises(ValueError, match="host:port"):
+        HostPort.parse(text)
+
+
+def test_host_port_forms():
+    assert HostPort.parse("[::1]:5060") == HostPort("::1", 5060)
+    assert str(HostPort("::1", 5060)) == "[::1]:5060" and HostPort.parse("h:1", "tcp").transport == "tcp"
+    with pytest.raises(ValueError):
+        HostPort("h", 1, "sctp")
+
+
+def test_a_kms_configuration_names_its_bad_item():
+    with pytest.raises(ConfigError, match="leeway_s"):
+        kms_config.load({"tls": {"cert": "c", "key": "k"}, "kms_uri": "k", "idm": {"issuer": "i", "jwks_uri": "j",
+                         "ca": "c"}, "audience": "a", "scopes": ["s"], "servers": ["s"], "leeway_s": 61})

@@ -1,0 +1,94 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from mcsec.fixtures.lab import Lab
+from mcsec.fixtures.profile import REFERENCE_PROFILE, ProfileError, load
+from mcsec.fixtures.lab.roleprocess import RoleProcess, RoleStartError
+from mcsec.impl import httpclient
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_lab_stops_every_role_on_exit_even_after_an_exception(tmp_path):
+    pids = []
+    with pytest.raises(RuntimeError):
+        with Lab(load(), tmp_path, roles=("idm", "kms")) as lab:
+            pids = [p._proc.pid for p in lab.roles.values()]
+            assert httpclient.request("GET", lab.endpoints.jwks_uri, context=lab.ssl_context).status == 200
+            raise RuntimeError("scenario blew up")
+    assert len(pids) == 2
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(p) for p in pids)
+    assert (tmp_path / "idm.log").exists() and (tmp_path / "kms.log").exists(), "role logs are kept"
+
+
+def test_a_role_that_cannot_start_is_reported_with_its_log(tmp_path):
+    proc = RoleProcess("kms", "mcsec.impl.kms", {"faults": []}, tmp_path)  # no tls, no idm: unusable
+    with pytest.raises(RoleStartError, match="kms"):
+        proc.start(timeout=20)
+    assert not proc.alive()
+
+
+def test_roles_die_with_a_killed_lab_process(tmp_path):
+    script = ("import sys,time\nfrom mcsec.fixtures.lab import Lab\nfrom mcsec.fixtures.profile import load\n"
+              "lab = Lab(load(), sys.argv[1], roles=(\"idm\", \"kms\")); lab.start()\n"
+              "print(' '.join(str(p._proc.pid) for p in lab.roles.values()), flush=True)\ntime.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        pids = [int(p) for p in parent.stdout.readline().split()]
+        assert len(pids) == 2
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=5)
+        deadline = time.monotonic() + 5
+        while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(p) for p in pids), "role processes outlived a killed lab"
+    finally:
+        parent.kill()
+
+
+def test_reference_profile_loads_with_generated_secrets():
+    a, b = load(), load()
+    assert a.path == REFERENCE_PROFILE and a.ixit.user("alice").password != b.ixit.user("alice").password
+    assert "password" not in repr(a.ixit.users) and "secret" not in repr(a.ixit.servers)
+
+
+@pytest.mark.parametrize("text,key", [
+    ("[iut]\nname='x'\nversion='1'\nroles=['kms']\n", "ics"),
+    ("[iut]\nname='x'\nversion='1'\nroles='kms'\n[ics]\n[ixit]\n", "iut.roles"),
+    ("[iut]\nname='x'\nversion='1'\nroles=['kms']\ncolour='red'\n[ics]\n[ixit]\n", "iut.colour"),
+    ("[iut]\nname='x'\nversion='1'\nroles=['kms']\n[ics]\nclauses=['7.99']\nprotection_required=true\n[ixit]\n",
+     "ics.clauses"),
+    ("[iut]\nname='x'\nversion='1'\nroles=['kms']\n[ics]\nclauses=['7.13']\nprotection_required='yes'\n[ixit]\n",
+     "ics.protection_required"),
+    ("not toml [", "not valid TOML"),
+])
+def test_bad_profiles_name_the_key(tmp_path, text, key):
+    path = tmp_path / "p.toml"
+    path.write_text(text)
+    with pytest.raises(ProfileError, match=key.replace(".", r"\.")):
+        load(path)
+
+
+def test_missing_profile_file_is_a_profile_error(tmp_path):
+    with pytest.raises(ProfileError, match="cannot read"):
+        load(tmp_path / "absent.toml")
+
+
+
+def test_topology_is_loopback_unless_the_profile_or_the_command_line_says_netns():
+    assert load().lab.topology == "loopback"
+    assert load(topology="netns").lab.topology == "netns"
