@@ -16,7 +16,7 @@ from mcsec.fixtures.profile import Ixit, Profile
 from mcsec.fixtures.session import ConformanceSession, ScenarioRecord
 from mcsec.fixtures.verdicts import Failed, Inconclusive, NotApplicable
 from mcsec.fixtures.wire import record as core_record
-from mcsec.fixtures.wire.capture import WireMessage
+from mcsec.fixtures.wire.capture import CaptureUnavailable, WireMessage
 from mcsec.impl import httpclient
 from mcsec.impl.idm import login
 from mcsec.impl.kms.cekclient import CekClient
@@ -106,10 +106,12 @@ class ScenarioContext:
         """Every SIP message captured on SIP-1 and SIP-2 so far in this scenario; without a capture (no
         raw-socket privilege) there is no verdict that needs one: inconclusive with the reason."""
         wire = self.record.wire
-        if wire is None or wire.capture is None:
-            reason = wire.unavailable if wire is not None else "no capture armed"
-            raise Inconclusive(f"no wire verdict without a capture: {reason}")
-        return wire.capture.checkpoint()
+        if wire is None:
+            raise Inconclusive("no wire verdict without a capture: none armed")
+        try:
+            return wire.messages()
+        except CaptureUnavailable as exc:
+            raise Inconclusive(f"no wire verdict without a capture: {exc}") from None
 
     def core_messages(self) -> list[WireMessage]:
         """Every message the SIP core received or sent during this scenario: from its own record when it

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.client
 import json
 import secrets
 import ssl
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+from mcsec.impl import httpclient
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 TIMEOUT_S = 10.0
@@ -80,20 +81,13 @@ def _request(method: str, url: str, ssl_context: ssl.SSLContext, *, body: bytes 
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
         raise IdmError(0, "bad_endpoint", f"not an https URL: {parts.scheme}://{parts.netloc}{parts.path}")
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
-    connection = http.client.HTTPSConnection(parts.hostname, parts.port, context=ssl_context, timeout=timeout)
     try:
-        connection.request(method, target, body=body, headers=dict(headers or {}))
-        response = connection.getresponse()
-        data = response.read()
-        return _Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
-    except (OSError, http.client.HTTPException) as exc:
+        reply = httpclient.request(method, url, body=body or b"", headers=headers, context=ssl_context,
+                                   timeout=timeout)
+    except httpclient.PeerUnavailable:
         # The message names the endpoint by host and path only: a query may hold secrets.
-        raise IdmError(0, "unreachable", f"{method} {parts.netloc}{parts.path}: {exc}") from None
-    finally:
-        connection.close()
+        raise IdmError(0, "unreachable", f"{method} {parts.netloc}{parts.path}: no answer") from None
+    return _Answer(reply.status, reply.headers, reply.body)
 
 
 def _raise_for(answer: _Answer, what: str) -> None:

@@ -49,22 +49,54 @@ def _family(host: str) -> int:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
+class PortReservation:
+    """Ports held bound (not listening) while a caller chooses several at once, so that no two of its
+    choices are the same port; ``release()`` frees them just before the servers that use them start."""
+
+    def __init__(self) -> None:
+        self._held: list[socket.socket] = []
+
+    def tcp(self, host: str, netns: str | None = None) -> int:
+        tcp = socket_in(netns, _family(host), socket.SOCK_STREAM)
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        tcp.bind((host, 0))
+        self._held.append(tcp)
+        return tcp.getsockname()[1]
+
+    def pair(self, host: str, netns: str | None = None) -> int:
+        """A port number free for both UDP and TCP on ``host`` (in namespace ``netns``): SIP serves both on
+        one port. Raises OSError when none is found in a bounded number of tries."""
+        family = _family(host)
+        for _ in range(_PORT_ATTEMPTS):
+            udp = socket_in(netns, family, socket.SOCK_DGRAM)
+            udp.bind((host, 0))
+            port = udp.getsockname()[1]
+            tcp = socket_in(netns, family, socket.SOCK_STREAM)
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                tcp.bind((host, port))
+            except OSError:
+                udp.close()
+                tcp.close()
+                continue
+            self._held += [udp, tcp]
+            return port
+        raise OSError(f"no port free for both UDP and TCP on {host}")
+
+    def release(self) -> None:
+        held, self._held = self._held, []
+        for sock in held:
+            sock.close()
+
+
 def free_port_pair(host: str, netns: str | None = None) -> int:
     """A port number free for both UDP and TCP on ``host`` (in namespace ``netns``) right now: SIP
     serves both on one port. Raises OSError when none is found in a bounded number of tries."""
-    family = _family(host)
-    for _ in range(_PORT_ATTEMPTS):
-        with socket_in(netns, family, socket.SOCK_DGRAM) as udp:
-            udp.bind((host, 0))
-            port = udp.getsockname()[1]
-            with socket_in(netns, family, socket.SOCK_STREAM) as tcp:
-                tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                try:
-                    tcp.bind((host, port))
-                except OSError:
-                    continue
-                return port
-    raise OSError(f"no port free for both UDP and TCP on {host}")
+    reservation = PortReservation()
+    try:
+        return reservation.pair(host, netns)
+    finally:
+        reservation.release()
 
 
 @dataclass

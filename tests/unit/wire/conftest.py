@@ -35,7 +35,7 @@ def raw_sockets() -> None:
         probe.start()
     except CaptureUnavailable as exc:
         pytest.skip(f"capture unavailable here: {exc}")
-    probe.stop(settle_s=0)
+    probe.stop()
 
 
 def opening_responder(keys: dict[bytes, bytes]):

@@ -161,3 +161,14 @@ def test_start_fails_clearly_on_an_unknown_interface(raw_sockets: None) -> None:
     with pytest.raises(CaptureUnavailable, match="mcsec-nosuch"):
         Capture({SIP1: CapturePoint((5060,), "mcsec-nosuch")}, start_timeout_s=3).start()
     assert time.monotonic() - started < 5
+
+
+def test_written_pcaps_read_in_an_independent_reader(tmp_path: Path) -> None:
+    from scapy.layers.l2 import Ether
+    from scapy.utils import rdpcap
+
+    packets = [frame(1.25, sip("p1", b"abc"), udp=True), frame(2.5, sip("p2"), seq=1)]
+    write_pcap(packets, tmp_path / "x.pcap")
+    back = rdpcap(str(tmp_path / "x.pcap"))
+    assert [bytes(p) for p in back] == [bytes(p) for p in packets]
+    assert all(p.haslayer(Ether) for p in back) and [float(p.time) for p in back] == [1.25, 2.5]
