@@ -174,7 +174,9 @@ def inject_captured(wire: WireState, point, mutation) -> None:
             injector = wire.udp_injector(point)
             mutated = mutation.value(wire, _retarget(captured, injector.host, injector.port))
             data = mutated if isinstance(mutated, bytes) else mutated.to_bytes()
-            answer = injector.exchange(data, target, ANSWER_TIMEOUT_S)
+            # On SIP-2 the MCPTT server answers both the injected request and a probe after it; on SIP-1
+            # the core would answer a probe itself before the server's answer to the request came back.
+            answer = injector.exchange(data, target, ANSWER_TIMEOUT_S, probe=point == SIP2)
     except inject.InjectionUnavailable as exc:
         raise Inconclusive(str(exc)) from None
     except inject.PeerNotServing as exc:
@@ -209,17 +211,16 @@ def send_torture(wire: WireState, case, point) -> None:
     wire.core_must_be_under_test(point, "a malformed request")
     target = wire.target(point)
     side = wire.ctx.endpoints.side(point)
-    timeout = ANSWER_TIMEOUT_S if c.expected.status else inject.SILENCE_S
     try:
         if c.transport == "tcp":
             with inject.TcpInjector(target, ANSWER_TIMEOUT_S, side) as tcp:
                 craft = Craft(f"sip:{target}", side.host, tcp.port, "tcp")
-                answer = tcp.exchange(c.build(craft), timeout=timeout)
+                answer = tcp.exchange(c.build(craft), timeout=ANSWER_TIMEOUT_S if c.expected.status else inject.SILENCE_S)
         else:
             injector = inject.UdpInjector(side)
             wire.ctx.record.cleanups.append(injector.close)
             craft = Craft(f"sip:{target}", side.host, injector.port)
-            answer = injector.exchange(c.build(craft), target, timeout)
+            answer = injector.exchange(c.build(craft), target, ANSWER_TIMEOUT_S, probe=True)
     except inject.InjectionUnavailable as exc:
         raise Inconclusive(str(exc)) from None
     wire.injection = Injection(answer, point)

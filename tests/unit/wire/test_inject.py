@@ -2,6 +2,7 @@
 liveness exchange."""
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -167,3 +168,41 @@ def test_liveness_reports_a_silent_peer() -> None:
         mute.bind(("127.0.0.1", 0))
         with pytest.raises(PeerNotServing, match="no answer to OPTIONS"):
             liveness(HostPort(*mute.getsockname()), timeout=0.3)
+
+
+def test_a_probe_after_the_crafted_request_ends_the_wait_for_its_answer(raw_sockets: None) -> None:
+    """A peer answers a flow's datagrams in order: once the probe is answered, an answer to the crafted
+    request would have come. The peer here answers the probe first and the request only after it."""
+    import threading
+
+    from mcsec.impl.sip import parse_message
+    from mcsec.impl.sip.derived import make_response
+
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    peer.settimeout(5)
+    received = []
+
+    def serve() -> None:
+        crafted = None
+        for _ in range(2):
+            data, source = peer.recvfrom(65535)
+            received.append(data)
+            request = parse_message(data)
+            if request.method == "OPTIONS":
+                peer.sendto(make_response(request, 200).to_bytes(), source)
+            else:
+                crafted = (request, source)
+        if crafted is not None:  # too late: after the probe's answer
+            peer.sendto(make_response(crafted[0], 200).to_bytes(), crafted[1])
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    message = make_request("MESSAGE", "sip:as@127.0.0.1", from_="<sip:a@x>", to="<sip:as@x>")
+    with UdpInjector() as inj:
+        message.headers.prepend("Via", via_line("udp", inj.host, inj.port))
+        answer = inj.exchange(message.to_bytes(), HostPort(*peer.getsockname()), timeout=30, probe=True)
+    thread.join(5)
+    peer.close()
+    assert answer is None and len(received) == 2
+    assert parse_message(received[0]).method == "MESSAGE" and parse_message(received[1]).method == "OPTIONS"
