@@ -247,8 +247,11 @@ def verify(folder: Path, public_key: Ed25519PublicKey | None = None) -> Verifica
             continue
         try:
             _, digest = _file_sha256(folder / path)
-        except OSError:
+        except FileNotFoundError:
             result.missing.append(path)
+            continue
+        except OSError as exc:
+            result.problems.append(f"{path}: cannot read ({exc.strerror or exc})")
             continue
         if digest != e["sha256"]:
             result.changed.append(path)

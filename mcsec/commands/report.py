@@ -34,7 +34,8 @@ FORMS = ("diff", "verify")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="render the reports from a results.json again; compare two runs (diff)",
+    p = sub.add_parser("report", help="render the reports from a results.json again; compare two runs (diff); "
+                                      "check a run folder against its manifest (verify)",
                        usage=USAGE, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("target", metavar="RESULTS.json | diff | verify",
                    help="the results.json to render, or the form: diff, verify")
