@@ -169,5 +169,12 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"signature: valid, Ed25519 key {v.signed_by}")
     elif not v.problems:
         print("signature: none (the manifest is not signed)")
-    print("OK" if v.ok else "FAILED: the folder does not match its manifest")
+    if v.ok:
+        print("OK")
+    else:
+        files = f"{len(v.changed)} changed, {len(v.missing)} missing, {len(v.added)} added"
+        what = [files] if v.changed or v.missing or v.added else []
+        what += [f"{len(v.problems)} problem{'s' if len(v.problems) != 1 else ''} with the manifest or its "
+                 f"signature"] if v.problems else []
+        print(f"FAILED: {'; '.join(what)}")
     return results.EXIT_OK if v.ok else results.EXIT_FAIL

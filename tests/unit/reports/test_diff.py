@@ -170,3 +170,28 @@ def test_command_line_errors_exit_2(tmp_path):
     assert proc.returncode == 2 and "--out" in proc.stderr
     proc = mcsec("report", "diff", str(old), str(new), "--json", timeout=60)
     assert proc.returncode == 1 and json.loads(proc.stdout)["regressed"] is True
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path):
+    """`mcsec report diff OLD NEW | head`: more output than a pipe holds, the reader leaves after a line."""
+    import subprocess
+    import sys
+
+    from tests.repo import ROOT
+
+    old = synthetic_document()
+    old["scenarios"] = [_scenario(f"7.13/many::s{i}", P, ["R713-KM-SIG"]) for i in range(3000)]
+    new = copy.deepcopy(old)
+    for s in new["scenarios"]:
+        s["verdict"], s["reason"] = F, "the KMS accepted the token " * 4
+    for d in (old, new):
+        results.refresh(d)
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    proc = subprocess.Popen([sys.executable, "-m", "mcsec.cli", "report", "diff", str(tmp_path / "old.json"),
+                             str(tmp_path / "new.json")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(b"old: ")
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141
+    assert b"Traceback" not in err and b"Exception ignored" not in err, err

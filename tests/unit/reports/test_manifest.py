@@ -127,6 +127,7 @@ def test_a_removed_and_an_added_file_are_named(capsys, run: Path):
     assert status == 1
     assert f"missing: {PCAP}" in out
     assert "added: evidence/7.13_a_fails/later.txt" in out and "added: notes.txt" in out
+    assert out.rstrip().endswith("FAILED: 0 changed, 1 missing, 2 added")
 
 
 def test_a_signed_run_verifies_under_its_key_and_fails_under_another(capsys, signed_run: Path, key, keydir):
@@ -142,6 +143,7 @@ def test_a_signed_run_verifies_under_its_key_and_fails_under_another(capsys, sig
     status, out = _verify(capsys, signed_run, "--public-key", str(_public_pem(other, keydir / "other.pub")))
     assert status == 1
     assert f"signed by the key {_fingerprint(key)}, not by the expected key {_fingerprint(other)}" in out
+    assert out.rstrip().endswith("FAILED: 2 problems with the manifest or its signature")
 
 
 def test_a_manifest_edited_to_hide_a_change_breaks_the_signature(capsys, signed_run: Path, key, keydir):
