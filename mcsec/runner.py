@@ -20,7 +20,7 @@ from mcsec.catalogue import load_catalogue
 from mcsec.fixtures.plugin import ConformancePlugin
 from mcsec.fixtures.profile import Profile
 from mcsec.fixtures.session import ConformanceSession, Selection
-from mcsec.reports import outputs, results
+from mcsec.reports import manifest, outputs, results
 from mcsec.reports import waivers as waiver_rules
 from mcsec.reports.waivers import Waiver
 from mcsec.steps import STEP_MODULES
@@ -36,7 +36,8 @@ class RunOutcome:
 
 
 def run(profile: Profile, out_dir: Path, *, selection: Selection = Selection(), keyword: str | None = None,
-        progress: TextIO = sys.stdout, waivers: list[Waiver] | None = None) -> RunOutcome:
+        progress: TextIO = sys.stdout, waivers: list[Waiver] | None = None,
+        sign_key: manifest.Ed25519PrivateKey | None = None) -> RunOutcome:
     out_dir.mkdir(parents=True, exist_ok=True)
     catalogue = load_catalogue()
     session = ConformanceSession(profile, out_dir, catalogue, selection=selection, progress=progress)
@@ -62,7 +63,8 @@ def run(profile: Profile, out_dir: Path, *, selection: Selection = Selection(), 
     if waivers is not None:
         waiver_rules.apply(document, waivers)
     results.write(document, out_dir / "results.json")
-    outputs.write_reports(document, out_dir)
+    outputs.write_reports(document, out_dir, signed_by=manifest.signer_fingerprint(sign_key))
+    manifest.write(out_dir, sign_key)  # last: the SHA-256 of every file written above
     status = results.document_exit_status(document)  # fail or stale waiver 1, inconclusive/error/suite error 3
     if interrupted:
         status = 130

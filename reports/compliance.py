@@ -1,6 +1,7 @@
 """compliance.html: the report a customer reads and hands on.
 
-Sections: the implementation and profile, the overall result, a summary, waivers, the requirement
+Sections: the implementation and profile (with whether the folder's manifest is signed, and by which
+key), the overall result, a summary, waivers, the requirement
 traceability matrix (clause -> requirement with its verbatim text -> scenarios -> verdict, with the
 requirements no scenario tested called out), per-scenario detail (reports.scenario_detail), the
 kill matrix when a kill_matrix.json is given (reports.kill_matrix_section) and the run's own logs.
@@ -35,7 +36,19 @@ def _value(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _meta(document: dict) -> Markup:
+def _signature(signed_by: str | None) -> Markup:
+    """What compliance.html says of the manifest written after it (reports.manifest)."""
+    if signed_by:
+        return el("span", el("strong", "signed"), ": manifest.json, the SHA-256 of every file of this run, is "
+                  "signed (manifest.sig) with the Ed25519 key whose fingerprint, the SHA-256 of its raw public "
+                  "key, is ", el("span", signed_by, class_="mono fingerprint"),
+                  ". `mcsec report verify DIR --public-key KEY` checks the files and the signature.")
+    return el("span", el("strong", "not signed"), ": manifest.json lists the SHA-256 of every file of this run "
+              "(`mcsec report verify DIR` checks them), but no key signs it, so it shows accidental changes "
+              "only. `mcsec run --sign-key KEY.pem` signs a run.")
+
+
+def _meta(document: dict, signed_by: str | None = None) -> Markup:
     sut, suite = document["sut"], document["suite"]
     rows = [(label, sut[key]) for key, label in _SUT_LABELS.items() if key in sut]
     rows += [(key.replace("_", " ").capitalize(), v) for key, v in sut.items() if key not in _SUT_LABELS]
@@ -44,7 +57,8 @@ def _meta(document: dict) -> Markup:
              ("Duration", f"{float(suite.get('duration_s', 0.0)):.1f} s")]
     if suite.get("interrupted"):
         rows.append(("Interrupted", "yes: the run was stopped before every scenario ran"))
-    return el("dl", [(el("dt", k), el("dd", _value(v))) for k, v in rows], class_="meta")
+    return el("dl", [(el("dt", k), el("dd", _value(v))) for k, v in rows],
+              el("dt", "Signature"), el("dd", _signature(signed_by), id="signature"), class_="meta")
 
 
 def _banner(document: dict) -> Markup:
@@ -198,7 +212,8 @@ def _run_evidence(links: Links) -> Markup | None:
                    evidence_list(files, links))
 
 
-def render(document: dict, links: Links, kill_matrix: dict | None = None) -> str:
+def render(document: dict, links: Links, kill_matrix: dict | None = None, signed_by: str | None = None) -> str:
+    """The page. `signed_by`: the fingerprint of the key that signs the folder's manifest, None if none."""
     sut = document["sut"]
     title = f"Conformance report: {sut.get('name', 'implementation under test')}"
     faults = sut.get("faults") or []
@@ -213,7 +228,7 @@ def render(document: dict, links: Links, kill_matrix: dict | None = None) -> str
            el("div", el("strong", "Faults switched on: "), _value(faults),
               ". This run deliberately made the reference implementation deviate.", class_="callout")
            if faults else None,
-           _meta(document)),
+           _meta(document, signed_by)),
         el("nav", el("strong", "Contents: "), [el("a", label, href=f"#{a}") for a, label in filter(None, toc)],
            class_="toc"),
         _summary(document), _waivers(document), _suite_errors(document), _traceability(document),
@@ -227,11 +242,12 @@ def render(document: dict, links: Links, kill_matrix: dict | None = None) -> str
     return page(title, el("div", body), str(document["suite"].get("version", "")))
 
 
-def write(document: dict, path: Path, evidence_base: Path | None = None, kill_matrix: dict | None = None) -> None:
+def write(document: dict, path: Path, evidence_base: Path | None = None, kill_matrix: dict | None = None,
+          signed_by: str | None = None) -> None:
     base = (evidence_base or path.parent).resolve()
     rel = os.path.relpath(base, path.parent.resolve())
     links = Links(base, "" if rel == "." else Path(rel).as_posix() + "/")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(render(document, links, kill_matrix), encoding="utf-8")
+    tmp.write_text(render(document, links, kill_matrix, signed_by), encoding="utf-8")
     tmp.replace(path)

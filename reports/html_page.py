@@ -32,7 +32,7 @@ th, td { border: 1px solid var(--line); padding: 6px 8px; text-align: left; vert
 th { background: var(--soft); font-weight: 600; }
 th.wide { width: 42%; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-.muted { color: var(--muted); }
+.muted { color: var(--muted); } .fingerprint { word-break: break-all; }
 .idlist { display: flex; flex-wrap: wrap; gap: 4px 14px; margin: 6px 0 0; }
 .subtitle { color: var(--muted); margin: 0 0 16px; }
 .banner { border-radius: 6px; padding: 12px 16px; font-size: 18px; font-weight: 600; color: #fff; margin: 12px 0; }

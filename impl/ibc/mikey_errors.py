@@ -88,3 +88,7 @@ class KeyPurposeError(MikeyProcessingError):
 
 class KeyMaterialError(MikeyProcessingError):
     """The receiver's own key material (KMS certificate, key set) is unusable."""
+
+
+class GukIdMismatchError(MikeyProcessingError):
+    """A GMK I_MESSAGE's MKI names another GMK-ID or GUK-ID than its CSB ID and its GMK give."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from mcsec.impl.faults import REGISTRY
 from mcsec import __version__
 from mcsec.catalogue import citations, load_catalogue, scan_scenarios
-from mcsec.reports import kill_matrix, outputs, results
+from mcsec.reports import kill_matrix, manifest, outputs, results
 
 DEFAULT_OUT = Path("reports") / "out" / "kill-matrix"  # under the current folder
 RUN_TIMEOUT_S = 600.0
@@ -195,6 +195,12 @@ def main(args: argparse.Namespace) -> int:
     kill_matrix.write(matrix, out / kill_matrix.FILENAME)
     if base_doc is not None:
         outputs.write_reports(base_doc, out)
+    # last: each run's console log (run.log) grew after the run wrote its manifest, and the baseline's folder
+    # now holds the matrix and every fault's folder
+    for p in runnable:
+        if (out / "faults" / p.fault).is_dir():
+            manifest.write(out / "faults" / p.fault)
+    manifest.write(out)
     status = kill_matrix.exit_status(matrix)
     t = matrix["totals"]
     print(f"mcsec kill-matrix: {t['killed']} killed, {t['survived']} survived, {t['error']} broken, "

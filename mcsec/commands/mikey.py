@@ -11,7 +11,10 @@ UserKeyPeriod, UserKeyOffset, PubEncKey, PubAuthKey) the ECCSI signature is
 verified; adding `--key-set` (KmsKeySet field names: UserUri, UserID,
 KeyPeriodNo, UserDecryptKey, UserSigningKeySSK, UserPubTokenPVT) also decrypts
 the SAKKE payload and prints the key, which the operator asked for by giving
-the responder's key set. Either file may instead be an Annex D XML document
+the responder's key set. For a GMK, whose HDR CSB ID is the receiver's GUK-ID
+(TS 33.180), the GMK-ID is derived once the GMK is decrypted: GUK-ID XOR the
+User Salt of the GMK and the key set's user URI (impl/ibc/guk.py); an 8-octet
+MKI (GMK-ID || GUK-ID) in the message must agree with it. Either file may instead be an Annex D XML document
 (a KmsResponse, KmsInit, KmsCertCache or KmsCertificate for `--kms-init`; a
 KmsResponse, KmsKeyProv or KmsKeySet for `--key-set`), validated against
 impl/kms/schema/kms-interface.xsd; of several key sets, the one whose UserID is
@@ -33,10 +36,10 @@ import sys
 import time
 from typing import Any, Optional
 
-from mcsec.impl.ibc import mikey
+from mcsec.impl.ibc import guk, mikey
 from mcsec.impl.ibc.freshness import WindowFreshnessPolicy
 from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
-from mcsec.impl.ibc.mikey_errors import KeyPurposeError, MikeyError
+from mcsec.impl.ibc.mikey_errors import KeyMaterialError, KeyPurposeError, MikeyError
 from mcsec.impl.ibc.mikey_payloads import (
     CsIdMapType,
     GeneralExtension,
@@ -265,6 +268,15 @@ def _render_text(report: dict[str, Any]) -> str:
                      + (f" (initiator UID {report['initiator_uid']})" if report.get("initiator_uid") else ""))
     if report.get("key") is not None:
         lines.append(f"key: {report['key']}")
+    group = report.get("group_key")
+    if group:
+        lines.append(f"GUK-ID: {group['guk_id']} (the HDR CSB ID of a GMK)")
+        if group["gmk_id"] is not None:
+            mki = f"; the MKI {group['mki']} agrees" if group["mki"] else ""
+            lines.append(f"GMK-ID: {group['gmk_id']} (GUK-ID XOR user salt {group['user_salt']}, from the GMK and "
+                         f"{group['user_uri']}{mki})")
+        else:
+            lines.append("GMK-ID: not derived (it needs the GMK, decrypted with the receiver's key set)")
     if report.get("error"):
         lines.append(f"error: {report['error']}")
     return "\n".join(lines)
@@ -278,7 +290,7 @@ def inspect_message(data: bytes, kms: Optional[KmsCertificate], key_set: Optiona
     report: dict[str, Any] = {
         "length": len(data), "well_formed": False, "signature_valid": None, "decrypted": None,
         "fresh": None, "key": None, "key_id": None, "purpose": None, "error": None,
-        "payloads": None, "timestamp": None, "initiator_uid": None,
+        "payloads": None, "timestamp": None, "initiator_uid": None, "group_key": None,
     }
     try:
         msg = mikey.decode_i_message(data)
@@ -293,6 +305,9 @@ def inspect_message(data: bytes, kms: Optional[KmsCertificate], key_set: Optiona
                                "age_seconds": unix_to_ntp(time.time()) - ts}
     key_id = mikey.key_id_of(msg)
     report["key_id"] = f"{key_id:08x}"
+    if guk.carries_guk_id(msg):
+        report["group_key"] = {"guk_id": f"{msg.header.csb_id:08x}", "user_uri": None, "user_salt": None,
+                               "gmk_id": None, "mki": None}
     try:
         report["purpose"] = mikey.key_purpose(key_id).name
     except KeyPurposeError:
@@ -312,8 +327,16 @@ def inspect_message(data: bytes, kms: Optional[KmsCertificate], key_set: Optiona
         report["decrypted"] = False
         try:
             mikey.check_responder(msg, key_set, kms)
-            report["key"] = mikey.decrypt_key(msg, key_set, kms).hex()
+            key = mikey.decrypt_key(msg, key_set, kms)
+            report["key"] = key.hex()
             report["decrypted"] = True
+            if report["group_key"] is not None:
+                if kms.key_period.uid(key_set.user_uri, kms.kms_uri, key_set.key_period_no) != key_set.user_id:
+                    raise KeyMaterialError(f"the key set's UserUri {key_set.user_uri!r} does not give its UserID, "
+                                           f"and the GMK-ID is derived from the receiver's URI")
+                ids = guk.group_key_ids(msg, key, key_set.user_uri)
+                report["group_key"].update(user_uri=ids.user_uri, user_salt=f"{ids.user_salt:08x}",
+                                           gmk_id=f"{ids.gmk_id:08x}", mki=ids.mki.hex() if ids.mki else None)
         except MikeyError as exc:
             errors.append(f"{type(exc).__name__}: {exc}")
     if max_age is not None:

@@ -10,7 +10,7 @@ from mcsec.fixtures.profile import ProfileError, load
 from mcsec.fixtures.session import Selection
 from mcsec.impl.faults import REGISTRY
 from mcsec.catalogue import load_catalogue
-from mcsec.reports import waivers
+from mcsec.reports import manifest, waivers
 from mcsec.reports.results import EXIT_USAGE
 
 DEFAULT_OUT = Path("reports") / "out" / "latest"  # under the current folder
@@ -42,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="where the lab's SIP roles run: loopback (SIP-1 and SIP-2 told apart by port) or netns "
                         "(client, SIP core and MCPTT server in network namespaces joined by veth pairs, "
                         "captured by interface; needs root). Default: the profile's [lab] topology, else loopback")
+    p.add_argument("--sign-key", type=Path, metavar="KEY.pem",
+                   help="Ed25519 private key (PEM) that signs the run's manifest.json (manifest.sig); "
+                        "`mcsec report verify` checks it (docs/reports.md)")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="pytest -k expression on scenario names")
     p.set_defaults(func=main)
 
@@ -72,8 +75,15 @@ def main(args: argparse.Namespace) -> int:
         except waivers.WaiverError as exc:
             print(f"mcsec run: {exc}", file=sys.stderr)
             return EXIT_USAGE
+    sign_key = None
+    if args.sign_key is not None:
+        try:
+            sign_key = manifest.load_private_key(args.sign_key)
+        except manifest.ManifestError as exc:
+            print(f"mcsec run: --sign-key {exc}", file=sys.stderr)
+            return EXIT_USAGE
     outcome = runner.run(profile, args.out.resolve(), selection=Selection(requirements=frozenset(args.requirement)),
-                         keyword=args.keyword, waivers=waiver_list)
+                         keyword=args.keyword, waivers=waiver_list, sign_key=sign_key)
     counts = outcome.document["summary"]
     summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
     print(f"mcsec: {summary or 'no scenarios'} in {outcome.document['suite']['duration_s']:.1f} s; "

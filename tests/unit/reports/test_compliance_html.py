@@ -99,7 +99,7 @@ def test_report_command_renders_into_another_folder(synthetic_run: Path, tmp_pat
     page = Page((out / "compliance.html").read_text(encoding="utf-8"))
     links = [unquote(h) for h in page.hrefs() if not h.startswith("#")]
     assert links and all((out / h).resolve().is_file() for h in links), links
-    assert {p.name for p in out.iterdir()} == {"compliance.html", "junit.xml", "cucumber.json"}
+    assert {p.name for p in out.iterdir()} == {"compliance.html", "junit.xml", "cucumber.json", "manifest.json"}
 
 
 def test_report_command_refuses_a_file_that_is_not_results(tmp_path: Path):
