@@ -64,7 +64,7 @@ class Runs:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "results.json").unlink(missing_ok=True)
         env = {k: v for k, v in os.environ.items() if k != "MCSEC_FAULTS"}
-        command = [sys.executable, "-m", "mcsec.cli", "run", "--out", str(out_dir), *extra]
+        command = [sys.executable, "-m", "mcsec.cli", "run", "--jobs", "1", "--out", str(out_dir), *extra]
         started = time.monotonic()
         with open(out_dir / "run.log", "wb") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -9,8 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mcsec.fixtures.lab import LAB_ROLES
-from mcsec.fixtures.profile import Profile, ProfileError, load
+from mcsec.fixtures.profile import LAB_ROLES, Profile, ProfileError, load
 from mcsec.reports.results import EXIT_OK, EXIT_USAGE
 
 ROLE_NAMES = {"idm": "IdM", "kms": "KMS", "server": "MCPTT server", "core": "SIP core", "client": "MCPTT client"}

@@ -11,7 +11,8 @@ from mcsec.reports import diff, manifest, outputs, results, waivers
 
 USAGE = """mcsec report RESULTS.json [--out DIR] [--waivers FILE] [--sign-key KEY.pem]
        mcsec report diff OLD NEW [--json]
-       mcsec report verify DIR [--public-key PEM]"""
+       mcsec report verify DIR [--public-key PEM]
+       mcsec report merge RESULTS.json... --out DIR [--waivers FILE] [--sign-key KEY.pem]"""
 
 DESCRIPTION = """\
 mcsec report RESULTS.json renders compliance.html, junit.xml and cucumber.json from a results.json.
@@ -28,9 +29,14 @@ error. `mcsec report diff --help` for its options.
 mcsec report verify DIR recomputes the SHA-256 of every file of a run folder against its
 manifest.json and checks its signature when it has one (with --public-key, it must be signed by that
 key). Exit status: 0 everything matches, 1 a file changed, is missing or was added, or the signature
-does not hold, 2 for a usage error (no such folder, no manifest.json, an unusable key file)."""
+does not hold, 2 for a usage error (no such folder, no manifest.json, an unusable key file).
 
-FORMS = ("diff", "verify")
+mcsec report merge RESULTS.json... --out DIR puts the results of the shards of one run (`mcsec run
+--shard K/N`) together: one results.json, every report, the evidence each lists copied into DIR, the
+shards' role logs under DIR/logs/shard-N/. Exit status: that of the merged results; 2 for a usage error
+(unreadable results, shards of different profiles, a scenario in two shards)."""
+
+FORMS = ("diff", "verify", "merge")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -85,12 +91,18 @@ def main(args: argparse.Namespace) -> int:
     if args.target in FORMS:
         given = [o for o, v in (("--out", args.out), ("--waivers", args.waivers), ("--sign-key", args.sign_key))
                  if v is not None]
-        if given:
+        if given and args.target == "merge":  # merge takes the render options after its inputs
+            args.rest = [*args.rest, *[a for o, v in (("--out", args.out), ("--waivers", args.waivers),
+                                                     ("--sign-key", args.sign_key)) if v is not None
+                                       for a in (o, str(v))]]
+        elif given:
             print(f"mcsec report {args.target}: {' and '.join(given)} belong to `mcsec report RESULTS.json`",
                   file=sys.stderr)
             return results.EXIT_USAGE
         if args.target == "verify":
             return run_verify(_verify_parser().parse_args(args.rest))
+        if args.target == "merge":
+            return run_merge(_merge_parser().parse_args(args.rest))
         return run_diff(_diff_parser().parse_args(args.rest))
     render = argparse.ArgumentParser(prog="mcsec report RESULTS.json", add_help=False)
     _render_options(render)
@@ -178,3 +190,37 @@ def run_verify(args: argparse.Namespace) -> int:
                  f"signature"] if v.problems else []
         print(f"FAILED: {'; '.join(what)}")
     return results.EXIT_OK if v.ok else results.EXIT_FAIL
+
+
+def _merge_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="mcsec report merge",
+        description="Merge the results of the shards of one run (mcsec run --shard K/N) into one results.json "
+                    "and every report, with the evidence the shards list copied into the output folder. Exit "
+                    "status: that of the merged results; 2 for a usage error.")
+    p.add_argument("inputs", type=Path, nargs="+", metavar="RESULTS.json", help="the shards' results (or folders)")
+    _render_options(p)
+    return p
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from mcsec.catalogue import scan_scenarios
+    from mcsec.reports import merge
+
+    if args.out is None:
+        print("mcsec report merge: --out DIR is needed (where the merged run goes)", file=sys.stderr)
+        return results.EXIT_USAGE
+    paths = [p / "results.json" if p.is_dir() else p for p in args.inputs]
+    try:
+        documents = [results.load(p) for p in paths]
+        merged = merge.merge(documents, order=[s.id for s in scan_scenarios()])
+    except (results.ResultsError, merge.MergeError) as exc:
+        print(f"mcsec report merge: {exc}", file=sys.stderr)
+        return results.EXIT_USAGE
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    for n, (path, document) in enumerate(zip(paths, documents), start=1):
+        merge.copy_evidence(path.resolve().parent, out, document, logs_as=f"shard-{n}")
+    results.write(merged, out / "results.json")
+    args.out = None
+    return run_render(out / "results.json", args)

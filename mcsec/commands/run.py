@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from mcsec.fixtures.profile import ProfileError, load
-from mcsec.fixtures.session import Selection
 from mcsec.impl.faults import REGISTRY
 from mcsec.catalogue import load_catalogue
 from mcsec.reports import manifest, waivers
@@ -46,11 +45,51 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="Ed25519 private key (PEM) that signs the run's manifest.json (manifest.sig); "
                         "`mcsec report verify` checks it (docs/reports.md)")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="pytest -k expression on scenario names")
+    p.add_argument("--jobs", type=int, metavar="N",
+                   help="run in N worker processes, each with a lab of its own and a shard of the scenarios, "
+                        "merged into one set of reports (default: the number of cores when the lab runs every "
+                        "role, else 1)")
+    p.add_argument("--shard", metavar="K/N",
+                   help="run only the Kth of N deterministic parts of the selected scenarios (the same split on "
+                        "every machine); `mcsec report merge` puts the parts' results together")
+    p.add_argument("--progress", choices=("text", "json"), default="text", help=argparse.SUPPRESS)
     p.set_defaults(func=main)
+
+
+def _shard(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    k, sep, n = text.partition("/")
+    if not sep or not k.isdigit() or not n.isdigit() or not 1 <= int(k) <= int(n):
+        raise ValueError(f"expects K/N with 1 <= K <= N, got {text!r}")
+    return int(k), int(n)
+
+
+SCENARIOS_PER_WORKER = 8  # fewer, and a worker's own lab costs more than it saves
+
+
+def _jobs(asked: int | None, profile, selection) -> int | str:
+    """How many workers: as asked (at most one per few scenarios), else the number of cores when every
+    role is the lab's (roles outside the lab, or fixed lab ports, cannot be shared by parallel labs)."""
+    if asked is not None and asked < 1:
+        return f"must be at least 1, got {asked}"
+    shared = [r for r in ("idm", "kms", "server", "core", "client") if profile.external(r) is not None]
+    fixed = any(vars(profile.lab.ports).values())
+    if asked is not None and asked > 1 and (shared or fixed):
+        what = f"the {', '.join(shared)} outside the lab" if shared else "fixed [lab.ports]"
+        return f"{asked}: workers each start a lab of their own, which {what} cannot be shared with"
+    if shared or fixed or selection.shard is not None:
+        return 1
+    from mcsec.catalogue import scan_scenarios
+
+    count = len(selection.part([s for s in scan_scenarios() if selection.takes(s)]))
+    wanted = asked if asked is not None else (os.cpu_count() or 1)
+    return max(1, min(wanted, count // SCENARIOS_PER_WORKER))
 
 
 def main(args: argparse.Namespace) -> int:
     from mcsec import runner  # imported late: pytest start-up is not needed for --help
+    from mcsec.fixtures.session import Selection
 
     if "list" in args.fault:
         for fault in REGISTRY.values():
@@ -82,8 +121,33 @@ def main(args: argparse.Namespace) -> int:
         except manifest.ManifestError as exc:
             print(f"mcsec run: --sign-key {exc}", file=sys.stderr)
             return EXIT_USAGE
-    outcome = runner.run(profile, args.out.resolve(), selection=Selection(requirements=frozenset(args.requirement)),
-                         keyword=args.keyword, waivers=waiver_list, sign_key=sign_key)
+    try:
+        shard = _shard(args.shard)
+    except ValueError as exc:
+        print(f"mcsec run: --shard {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    selection = Selection(requirements=frozenset(args.requirement), shard=shard)
+    jobs = _jobs(args.jobs, profile, selection)
+    if isinstance(jobs, str):
+        print(f"mcsec run: --jobs {jobs}", file=sys.stderr)
+        return EXIT_USAGE
+    if jobs > 1:
+        worker_argv = [*(["--sut", str(args.sut.resolve())] if args.sut else []),
+                       *[a for f in faults for a in ("--fault", f)], *[a for r in args.requirement for a in ("--requirement", r)],
+                       *(["--sip-core", args.sip_core] if args.sip_core else []),
+                       *(["--topology", args.topology] if args.topology else []),
+                       *(["-k", args.keyword] if args.keyword else [])]
+        try:
+            outcome = runner.run_parallel(worker_argv, jobs, profile, args.out.resolve(), waivers=waiver_list,
+                                          sign_key=sign_key)
+        except runner.WorkerUsageError as exc:
+            print(f"mcsec run: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        outcome = runner.run(profile, args.out.resolve(), selection=selection, keyword=args.keyword,
+                             waivers=waiver_list, sign_key=sign_key, progress_json=args.progress == "json")
+    if args.progress == "json":
+        return outcome.exit_status
     counts = outcome.document["summary"]
     summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
     print(f"mcsec: {summary or 'no scenarios'} in {outcome.document['suite']['duration_s']:.1f} s; "

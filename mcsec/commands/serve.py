@@ -15,10 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
-from mcsec.fixtures.lab import LAB_ROLES, Lab
-from mcsec.fixtures.profile import ProfileError, load
-from mcsec.fixtures.lab.roleprocess import RoleStartError
-from mcsec.impl import httpclient
+from mcsec.fixtures.profile import LAB_ROLES, ProfileError, load
 from mcsec.reports.results import EXIT_USAGE
 
 
@@ -32,7 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=main)
 
 
-def describe(lab: Lab) -> dict:
+def describe(lab) -> dict:
+    from mcsec.impl import httpclient
+
     e = lab.endpoints
     p = lab.profile
     jwks = json.loads(httpclient.request("GET", e.jwks_uri, context=lab.ssl_context).body)
@@ -90,6 +89,8 @@ def _readable(info: dict) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    from mcsec.fixtures.lab import Lab, RoleStartError  # imported late: the roles are not needed for --help
+
     roles = tuple(r.strip() for r in args.roles.split(",") if r.strip())
     try:
         profile = load(args.sut)
