@@ -45,6 +45,10 @@ _ALL: tuple[Fault, ...] = (
           ("R713-EN-REJECT-UNKNOWN",)),
     Fault("kms_cek_to_client_only", "kms", "never makes an issued CEK available to the MCPTT server",
           ("R713-KM-DIST-SERVER",)),
+    # --- IdM -------------------------------------------------------------------------
+    Fault("idm_unbounded_json", "idm",
+          "parses test control request bodies with no bound on nesting, so a deep one fails with HTTP 500",
+          ("R713-IDM-TOKEN", "R714-IDM-TOKEN")),
     # --- SIP core --------------------------------------------------------------------
     Fault("core_trust_client_identity", "core",
           "relays the P-Asserted-Identity a client supplies instead of asserting the registered IMPU",

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
+from mcsec.impl import strictjson
+
 log = logging.getLogger("mcsec.http")
 
 MAX_BODY = 256 * 1024
@@ -45,10 +47,11 @@ class Request:
         return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
 
     def json(self) -> dict:
+        """The body as a JSON object, read strictly (impl/strictjson.py): anything else is a 400."""
         try:
-            value = json.loads(self.body or b"null")
-        except (ValueError, UnicodeDecodeError):
-            raise HttpError(400, "body is not JSON") from None
+            value = strictjson.loads(self.body or b"null")
+        except strictjson.JsonRefused as exc:
+            raise HttpError(400, f"body is not usable JSON: {exc}") from None
         if not isinstance(value, dict):
             raise HttpError(400, "JSON body must be an object")
         return value
@@ -152,8 +155,10 @@ def _make_handler_class(router: Router, server_name: str) -> type[BaseHTTPReques
                     response = handler(request)
                 except HttpError as exc:
                     response = Response.json({"error": exc.message}, exc.status, exc.headers)
-                except Exception:  # a bug in a handler must not kill the server
-                    log.exception("%s %s: handler failed", method, url.path)
+                except Exception as exc:  # a bug in a handler must not kill the server
+                    # The type only: an exception's text may quote the request. The traceback at DEBUG.
+                    log.error("%s %s: handler failed: %s", method, url.path, type(exc).__name__)
+                    log.debug("handler failure", exc_info=True)
                     response = Response.json({"error": "internal error"}, 500)
             log.info("%s %s -> %d", method, url.path, response.status)
             self._send(response)

@@ -14,6 +14,8 @@ with the IdM's real key. An unknown principal is a 404 JSON error.
 """
 from __future__ import annotations
 
+import json
+
 from mcsec.impl.httpserver import HttpError, Request, Response
 from mcsec.impl.idm.config import IdmConfig
 from mcsec.impl.idm.tokens import ACCESS_TOKEN_TYP, TokenIssuer
@@ -31,7 +33,7 @@ class TestControl:
         self._tokens = tokens
 
     def mint(self, request: Request) -> Response:
-        body = request.json()
+        body = self._body(request)
         principal = body.get("principal")
         if not isinstance(principal, str) or not principal:
             raise HttpError(400, "principal: must be a non-empty string")
@@ -58,6 +60,18 @@ class TestControl:
         except (TypeError, ValueError) as exc:
             raise HttpError(400, f"claims cannot be signed: {exc}") from None
         return Response.json({"token": token, "claims": signed})
+
+    def _body(self, request: Request) -> dict:
+        if "idm_unbounded_json" not in self._config.faults:
+            return request.json()
+        # The fault: Python's own parser, unbounded; a deep enough nesting escapes as RecursionError.
+        try:
+            value = json.loads(request.body or b"null")
+        except ValueError:
+            raise HttpError(400, "body is not JSON") from None
+        if not isinstance(value, dict):
+            raise HttpError(400, "JSON body must be an object")
+        return value
 
     def _base_claims(self, principal: str, lifetime_s: int | None) -> dict:
         scope = self._config.kms_scope

@@ -6,6 +6,8 @@ import time
 import jwt
 import pytest
 
+from tests.unit.idm.conftest import _start
+
 
 def test_off_tokens_path_answers_like_an_unknown_path(idm):
     minted = idm.post_json("/test/tokens", {"principal": "alice"})
@@ -85,3 +87,33 @@ def test_bad_mint_requests_are_400(idm_ctl, request_body):
     answer = idm_ctl.post_json("/test/tokens", request_body)
     assert answer.status == 400
     assert "error" in answer.json()
+
+
+@pytest.mark.parametrize("body", [b"[" * 200_000, b"[" * 120_000 + b"]" * 120_000, b'{"principal": NaN}'],
+                         ids=["200000 deep, unclosed", "120000 deep", "NaN"])
+def test_unusable_json_is_a_clean_400_and_no_traceback(idm_ctl, body):
+    before = idm_ctl.log_path.stat().st_size
+    answer = idm_ctl.request("POST", "/test/tokens", body, {"Content-Type": "application/json"})
+    assert answer.status == 400
+    assert "error" in answer.json()
+    with open(idm_ctl.log_path, "rb") as log:
+        log.seek(before)
+        written = log.read().decode()
+    assert "POST /test/tokens -> 400" in written
+    assert "Traceback" not in written and "handler failed" not in written
+    assert idm_ctl.get("/jwks").status == 200  # still serving
+
+
+@pytest.fixture(scope="module")
+def idm_unbounded(test_ca, ca_context, tmp_path_factory):
+    """The IdM with the fault idm_unbounded_json on."""
+    process, running = _start(test_ca, ca_context, tmp_path_factory.mktemp("idm-unbounded"), test_control=True,
+                              faults=["idm_unbounded_json"])
+    yield running
+    process.stop()
+
+
+def test_the_fault_idm_unbounded_json_restores_the_500(idm_unbounded):
+    answer = idm_unbounded.request("POST", "/test/tokens", b"[" * 200_000, {"Content-Type": "application/json"})
+    assert answer.status == 500
+    assert idm_unbounded.post_json("/test/tokens", {"principal": "alice"}).status == 200
