@@ -30,6 +30,9 @@ _ALL: tuple[Fault, ...] = (
           ("R713-KM-SIG", "R714-KM-SIG")),
     Fault("kms_accept_expired", "kms", "does not check exp", ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
     Fault("kms_ignore_nbf", "kms", "does not check nbf", ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
+    Fault("kms_accept_malformed_time_claims", "kms",
+          "takes exp, iat and nbf as whatever float() makes of them (strings, NaN, Infinity: a token that never "
+          "expires) and accepts an iat in the future", ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
     Fault("kms_ignore_audience", "kms", "does not check aud", ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
     Fault("kms_ignore_issuer", "kms", "does not check iss", ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
     Fault("kms_ignore_scope", "kms", "does not require the key management scope",

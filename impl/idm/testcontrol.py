@@ -8,7 +8,9 @@ its paths answer 404 like any unknown path.
 - `claims`: claims to add or replace in the normal KMS access token;
 - `omit`: names of claims to leave out;
 - `lifetime_s`: seconds from iat to exp (negative gives an expired token);
-- `header`: `kid` and/or `typ` to put in the JOSE header instead of the usual values.
+- `header`: `kid` and/or `typ` to put in the JOSE header instead of the usual values;
+- `non_finite`: claims to write as the JSON-like literals `NaN`, `Infinity` or `-Infinity`, which JSON
+  cannot carry (`{"exp": "Infinity"}`): a signed token a KMS must refuse (RFC 7519 NumericDate).
 Answer: `{"token": JWT, "claims": {...the signed claims...}}`, signed ES256
 with the IdM's real key. An unknown principal is a 404 JSON error.
 """
@@ -23,6 +25,7 @@ from mcsec.impl.idm.tokens import ACCESS_TOKEN_TYP, TokenIssuer
 TOKENS_PATH = "/test/tokens"
 TEST_CONTROL_CLIENT_ID = "mcsec-test-control"
 _HEADER_ITEMS = frozenset({"kid", "typ"})
+_NON_FINITE = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
 
 
 class TestControl:
@@ -50,9 +53,13 @@ class TestControl:
         if (not isinstance(header, dict) or not set(header) <= _HEADER_ITEMS
                 or not all(isinstance(v, str) for v in header.values())):
             raise HttpError(400, "header: may hold only kid and typ, as strings")
+        non_finite = body.get("non_finite", {})
+        if not isinstance(non_finite, dict) or not all(v in _NON_FINITE for v in non_finite.values()):
+            raise HttpError(400, "non_finite: must map claim names to NaN, Infinity or -Infinity")
 
         signed = self._base_claims(principal, lifetime_s)
         signed.update(claims)
+        signed.update({name: _NON_FINITE[literal] for name, literal in non_finite.items()})
         for name in omit:
             signed.pop(name, None)
         try:

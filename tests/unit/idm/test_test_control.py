@@ -1,6 +1,7 @@
 """The test control surface: off means 404 like any unknown path; on mints properly signed odd tokens."""
 from __future__ import annotations
 
+import base64
 import time
 
 import jwt
@@ -117,3 +118,19 @@ def test_the_fault_idm_unbounded_json_restores_the_500(idm_unbounded):
     answer = idm_unbounded.request("POST", "/test/tokens", b"[" * 200_000, {"Content-Type": "application/json"})
     assert answer.status == 500
     assert idm_unbounded.post_json("/test/tokens", {"principal": "alice"}).status == 200
+
+
+def test_non_finite_claims_are_signed_as_literals(idm_ctl):
+    answer = idm_ctl.post_json("/test/tokens", {"principal": "alice", "non_finite": {"exp": "Infinity",
+                                                                                    "nbf": "-Infinity"}})
+    assert answer.status == 200
+    token = answer.json()["token"]
+    payload = token.split(".")[1]
+    text = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    assert '"exp": Infinity' in text.replace('":', '": ') and '"nbf": -Infinity' in text.replace('":', '": ')
+    key = jwt.PyJWK(idm_ctl.jwks()["keys"][0]).key
+    jwt.api_jws.decode(token, key, algorithms=["ES256"])  # signed with the real key
+
+
+def test_non_finite_takes_only_the_three_literals(idm_ctl):
+    assert idm_ctl.post_json("/test/tokens", {"principal": "alice", "non_finite": {"exp": "1e400"}}).status == 400
