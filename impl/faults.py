@@ -49,6 +49,9 @@ _ALL: tuple[Fault, ...] = (
     Fault("kms_cek_to_client_only", "kms", "never makes an issued CEK available to the MCPTT server",
           ("R713-KM-DIST-SERVER",)),
     # --- IdM -------------------------------------------------------------------------
+    Fault("idm_test_control_open", "idm",
+          "mints test tokens for anyone who reaches the test control surface, without its secret",
+          ("R713-IDM-TOKEN", "R714-IDM-TOKEN")),
     Fault("idm_unbounded_json", "idm",
           "parses test control request bodies with no bound on nesting, so a deep one fails with HTTP 500",
           ("R713-IDM-TOKEN", "R714-IDM-TOKEN")),

@@ -1,7 +1,11 @@
 """The test control surface: properly signed tokens with chosen defects.
 
 Only served when the configuration says `"test_control": true`; otherwise
-its paths answer 404 like any unknown path.
+its paths answer 404 like any unknown path. Every request must carry the
+test control secret as `Authorization: Bearer <secret>` (configured, or made
+at each start and reported in the ready line only); a request without it, or
+with another value (compared in constant time), gets 401 with a Bearer
+challenge and nothing else, before its body is read.
 
 `POST /test/tokens` with a JSON object:
 - `principal` (required): a username or a server principal's client_id;
@@ -16,6 +20,7 @@ with the IdM's real key. An unknown principal is a 404 JSON error.
 """
 from __future__ import annotations
 
+import hmac
 import json
 
 from mcsec.impl.httpserver import HttpError, Request, Response
@@ -23,6 +28,7 @@ from mcsec.impl.idm.config import IdmConfig
 from mcsec.impl.idm.tokens import ACCESS_TOKEN_TYP, TokenIssuer
 
 TOKENS_PATH = "/test/tokens"
+REALM = "mcsec-idm-test-control"
 TEST_CONTROL_CLIENT_ID = "mcsec-test-control"
 _HEADER_ITEMS = frozenset({"kid", "typ"})
 _NON_FINITE = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
@@ -31,11 +37,22 @@ _NON_FINITE = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float
 class TestControl:
     __test__ = False  # not a pytest test class
 
-    def __init__(self, config: IdmConfig, tokens: TokenIssuer) -> None:
+    def __init__(self, config: IdmConfig, tokens: TokenIssuer, secret: str) -> None:
         self._config = config
         self._tokens = tokens
+        self._secret = secret.encode("ascii")
+
+    def _authorised(self, request: Request) -> bool:
+        if "idm_test_control_open" in self._config.faults:
+            return True
+        scheme, _, given = (request.header("authorization") or "").partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        return hmac.compare_digest(given.strip().encode("utf-8", "replace"), self._secret)
 
     def mint(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return Response(401, headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'})
         body = self._body(request)
         principal = body.get("principal")
         if not isinstance(principal, str) or not principal:

@@ -39,6 +39,8 @@ def describe(lab: Lab) -> dict:
     roles: dict[str, dict] = {"idm": {"url": e.idm_url, "issuer": e.idm_issuer, "jwks_uri": e.jwks_uri,
                                       "discovery": e.idm_url + "/.well-known/openid-configuration",
                                       "jwks": jwks}}
+    if e.idm_test_control_secret is not None and "idm" in lab.roles:
+        roles["idm"]["test_control_secret"] = e.idm_test_control_secret
     if "kms" in lab.roles:
         roles["kms"] = {"url": e.kms_url, "kms_uri": p.ixit.kms_uri}
     if e.server is not None and "server" in lab.roles:
@@ -76,7 +78,11 @@ def _readable(info: dict) -> str:
         lines.append(f"  {name:<6} {where}")
     idm = info["roles"]["idm"]
     lines += [f"  IdM issuer     {idm['issuer']}", f"  IdM discovery  {idm['discovery']}",
-              f"  IdM JWKS       {idm['jwks_uri']}", f"  trust this CA  {info['ca_cert_path']}",
+              f"  IdM JWKS       {idm['jwks_uri']}"]
+    if "test_control_secret" in idm:
+        lines.append(f"  IdM test control secret  {idm['test_control_secret']}  (Authorization: Bearer, "
+                     f"POST /test/tokens)")
+    lines += [f"  trust this CA  {info['ca_cert_path']}",
               f"  KMS scope      {info['kms_scope']}",
               f"  OAuth client   {info['oauth_client']['client_id']} (redirect {info['oauth_client']['redirect_uri']})"]
     for u in info["users"]:

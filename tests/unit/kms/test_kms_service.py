@@ -81,7 +81,8 @@ def _minted(lab, **request) -> str:
     import json
     reply = httpclient.request("POST", lab.endpoints.idm_url + "/test/tokens", context=lab.ssl_context,
                                body=json.dumps({"principal": "alice", **request}).encode(),
-                               headers={"Content-Type": "application/json"})
+                               headers={"Content-Type": "application/json",
+                                        "Authorization": f"Bearer {lab.endpoints.idm_test_control_secret}"})
     assert reply.status == 200, reply.body
     return json.loads(reply.body)["token"]
 
