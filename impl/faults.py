@@ -39,6 +39,9 @@ _ALL: tuple[Fault, ...] = (
           ("R713-KM-SCOPE", "R714-KM-CLAIMS")),
     Fault("kms_ignore_subject", "kms", "gives keys for a user other than the token's subject", ("R713-KM-SUBJECT",)),
     Fault("kms_no_token_required", "kms", "serves requests that carry no access token", ("R713-KM-TOKEN",)),
+    Fault("kms_lax_http_framing", "kms",
+          "takes the first of several Content-Length headers and ignores Transfer-Encoding: chunked, so the rest "
+          "of the stream is read as a next request", ("R713-KM-TOKEN", "R714-KM-TOKEN")),
     # --- KMS: 7.13 CEK service ----------------------------------------------------
     Fault("kms_ignore_server_binding", "kms", "hands a CEK to any MCPTT server that asks for its Key ID",
           ("R713-EN-SERVER",)),
