@@ -51,6 +51,8 @@ _ALL: tuple[Fault, ...] = (
           ("R713-EN-REJECT-UNKNOWN",)),
     Fault("kms_cek_to_client_only", "kms", "never makes an issued CEK available to the MCPTT server",
           ("R713-KM-DIST-SERVER",)),
+    Fault("kms_keep_expired_ceks", "kms", "never drops the record of a CEK whose validity has ended",
+          ("R713-KMS-ADMIN",)),
     # --- IdM -------------------------------------------------------------------------
     Fault("idm_test_control_open", "idm",
           "mints test tokens for anyone who reaches the test control surface, without its secret",
