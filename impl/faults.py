@@ -66,6 +66,8 @@ _ALL: tuple[Fault, ...] = (
           ("R713-EN-REJECT-PARTY",)),
     Fault("core_drop_malformed", "core", "drops malformed requests silently instead of answering them",
           ("RSIP-ROBUST",)),
+    Fault("core_unbounded_trace", "core", "never rotates its SIP trace, which grows without bound",
+          ("RSIP-ROBUST",)),
     Fault("core_answer_unanswerable", "core",
           "answers with a 400 what RFC 3261 drops (no To, no usable Via, not SIP, a response)", ("RSIP-ROBUST",)),
     # --- MCPTT client -----------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Readers for items of a role's JSON configuration: each names the bad item in a ConfigError."""
 from __future__ import annotations
 
+from mcsec.impl import rotation as _rotation
 from mcsec.impl.rolemain import ConfigError
 
 
@@ -28,3 +29,11 @@ def port(parent: dict, key: str, where: str, default: int | None = None) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 65535:
         raise ConfigError(f"{where}: {key!r} must be an integer 0..65535")
     return value
+
+
+def rotation(config: dict) -> _rotation.Rotation:
+    """The optional ``rotation`` item: the size cap and backups of the role's trace and log."""
+    try:
+        return _rotation.parse(config.get("rotation"))
+    except _rotation.RotationError as exc:
+        raise ConfigError(str(exc)) from None

@@ -13,6 +13,7 @@ import threading
 from mcsec.impl.core.config import CoreConfig, load_config
 from mcsec.impl.core.proxy import SipCore
 from mcsec.impl.core.trace import TraceWriter
+from mcsec.impl.rotation import UNBOUNDED
 from mcsec.impl.sip import TimerConfig
 from mcsec.impl.sip.aio import SipEndpoint
 from mcsec.impl.sip.aio.transport import free_port_pair
@@ -48,7 +49,8 @@ class CoreService:
     def __init__(self, config: CoreConfig, info: dict) -> None:
         self.config = config
         self.info = info
-        self.trace = TraceWriter(config.trace_path)
+        unbounded = "core_unbounded_trace" in config.faults
+        self.trace = TraceWriter(config.trace_path, rotation=UNBOUNDED if unbounded else config.rotation)
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None

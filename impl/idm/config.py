@@ -11,14 +11,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from mcsec.impl.faults import Faults, UnknownFault
+from mcsec.impl.roleconfig import rotation as _rotation
 from mcsec.impl.rolemain import ConfigError
+from mcsec.impl.rotation import Rotation
 
 DEFAULT_KMS_SCOPE = "3gpp:mc:ptt_key_management_service"
 
 _KNOWN_ITEMS = frozenset({
     "host", "port", "tls", "issuer", "users", "clients", "servers", "kms_audience", "kms_scope",
     "access_token_lifetime_s", "id_token_lifetime_s", "code_lifetime_s", "test_control", "test_control_secret",
-    "faults", "log_level",
+    "faults", "log_level", "rotation",
 })
 # The test control secret travels as a Bearer token: RFC 6750 b64token characters, 16 to 512 of them.
 _SECRET = re.compile(r"[A-Za-z0-9\-._~+/]{16,512}=*")
@@ -68,6 +70,7 @@ class IdmConfig:
     faults: tuple[str, ...]
     log_level: str
     test_control_secret: str | None = field(default=None, repr=False)  # None: made at each start
+    rotation: Rotation = field(default_factory=Rotation)  # size cap of its log
 
     def to_json(self) -> dict:
         """The JSON configuration :func:`parse_config` reads back as this configuration (the lab writes it)."""
@@ -80,7 +83,7 @@ class IdmConfig:
             "kms_audience": self.kms_audience, "kms_scope": self.kms_scope,
             "access_token_lifetime_s": self.access_token_lifetime_s, "id_token_lifetime_s": self.id_token_lifetime_s,
             "code_lifetime_s": self.code_lifetime_s, "test_control": self.test_control,
-            "faults": list(self.faults), "log_level": self.log_level,
+            "faults": list(self.faults), "log_level": self.log_level, "rotation": self.rotation.to_json(),
         }
         if self.issuer is not None:
             out["issuer"] = self.issuer
@@ -249,6 +252,7 @@ def parse_config(raw: object) -> IdmConfig:
         faults=tuple(active),
         log_level=log_level,
         test_control_secret=secret,
+        rotation=_rotation(raw),
     )
 
 

@@ -71,6 +71,7 @@ BAD = {
     "test control secret not a string": (lambda c: _with(c, "test_control_secret", 12345678901234567),
                                          "test_control_secret"),
     "unknown fault": (lambda c: _with(c, "faults", ["idm_no_such_fault"]), "faults"),
+    "rotation cap too small": (lambda c: _with(c, "rotation", {"max_bytes": 10}), "rotation.max_bytes"),
     "unknown item": (lambda c: _with(c, "issuers", None), "issuers"),
     "bad log level": (lambda c: _with(c, "log_level", "LOUD"), "log_level"),
 }
