@@ -68,6 +68,9 @@ _ALL: tuple[Fault, ...] = (
           ("RSIP-ROBUST",)),
     Fault("core_unbounded_trace", "core", "never rotates its SIP trace, which grows without bound",
           ("RSIP-ROBUST",)),
+    Fault("core_keep_idle_tcp", "core",
+          "keeps idle TCP connections and ones holding an incomplete message for ever, with no cap per peer or "
+          "overall", ("RSIP-ROBUST",)),
     Fault("core_answer_unanswerable", "core",
           "answers with a 400 what RFC 3261 drops (no To, no usable Via, not SIP, a response)", ("RSIP-ROBUST",)),
     # --- MCPTT client -----------------------------------------------------------------
@@ -92,6 +95,9 @@ _ALL: tuple[Fault, ...] = (
           ("RSIP-ROBUST",)),
     Fault("server_answer_unanswerable", "server",
           "answers with a 400 what RFC 3261 drops (no To, no usable Via, not SIP, a response)", ("RSIP-ROBUST",)),
+    Fault("server_keep_idle_tcp", "server",
+          "keeps idle TCP connections and ones holding an incomplete message for ever, with no cap per peer or "
+          "overall", ("RSIP-ROBUST",)),
     Fault("server_ignore_handling_required", "server",
           "ignores a required body of an unknown type instead of answering 415", ("RSIP-415",)),
     # --- KMS: 7.14 key provisioning (init, keyprov, certcache) ----------------------

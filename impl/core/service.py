@@ -16,7 +16,7 @@ from mcsec.impl.core.trace import TraceWriter
 from mcsec.impl.rotation import UNBOUNDED
 from mcsec.impl.sip import TimerConfig
 from mcsec.impl.sip.aio import SipEndpoint
-from mcsec.impl.sip.aio.transport import free_port_pair
+from mcsec.impl.sip.aio.transport import TcpLimits, free_port_pair
 
 log = logging.getLogger("mcsec.core")
 
@@ -29,15 +29,17 @@ class CoreStartError(RuntimeError):
     """The core could not bind its ports or open its trace."""
 
 
-async def bind_face(host: str, port: int, timers: TimerConfig) -> SipEndpoint:
+async def bind_face(host: str, port: int, timers: TimerConfig, tcp_limits: TcpLimits | None = None,
+                    bind_outgoing: bool = False) -> SipEndpoint:
     """An endpoint serving UDP and TCP on the same port (a free one when ``port`` is 0)."""
+    options = {"timers": timers, "tcp_limits": tcp_limits, "bind_outgoing": bind_outgoing}
     if port:
-        return await SipEndpoint.start(host=host, udp_port=port, tcp_port=port, timers=timers)
+        return await SipEndpoint.start(host=host, udp_port=port, tcp_port=port, **options)
     last: OSError | None = None
     for _ in range(_PORT_ATTEMPTS):
         try:
             candidate = free_port_pair(host)
-            return await SipEndpoint.start(host=host, udp_port=candidate, tcp_port=candidate, timers=timers)
+            return await SipEndpoint.start(host=host, udp_port=candidate, tcp_port=candidate, **options)
         except OSError as exc:  # taken between the probe and the bind: try another
             last = exc
     raise CoreStartError(f"no port free for both UDP and TCP on {host}: {last}")
@@ -98,8 +100,9 @@ class CoreService:
         timers = TimerConfig().scaled(config.timers_scale)
         sip1 = sip2 = None
         try:
-            sip1 = await bind_face(config.sip1_host, config.sip1_port, timers)
-            sip2 = await bind_face(config.sip2_host, config.sip2_port, timers)
+            limits = config.tcp.unbounded if "core_keep_idle_tcp" in config.faults else config.tcp
+            sip1 = await bind_face(config.sip1_host, config.sip1_port, timers, limits)
+            sip2 = await bind_face(config.sip2_host, config.sip2_port, timers, limits)
             sip1.ua_core = sip2.ua_core = False  # a proxy relays 2xx retransmissions and ACKs, it makes none
             if "core_drop_malformed" in config.faults:
                 sip1.answer_malformed = sip2.answer_malformed = False

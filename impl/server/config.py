@@ -20,12 +20,14 @@ from datetime import timedelta
 
 from mcsec.impl.faults import Faults
 from mcsec.impl.peer_endpoints import KmsEndpoint, ServiceEndpoint
-from mcsec.impl.roleconfig import optional_string, rotation as _rotation, string as _str, table as _table
+from mcsec.impl.roleconfig import (optional_string, rotation as _rotation, string as _str, table as _table,
+                                   tcp_limits, tcp_limits_json)
 from mcsec.impl.rotation import Rotation
 from mcsec.impl.rolemain import ConfigError
 from mcsec.impl.server import ibc_config
 from mcsec.impl.server.ibc_config import IbcSettings
 from mcsec.impl.sip import SipError, SipUri, parse_uri
+from mcsec.impl.sip.aio.transport import TcpLimits
 from mcsec.impl.smime import ReplayPolicy
 
 
@@ -47,6 +49,7 @@ class ServerConfig:
     faults: Faults = field(default_factory=Faults)
     ibc: IbcSettings = field(default_factory=IbcSettings)
     rotation: Rotation = field(default_factory=Rotation)  # size cap of its trace and log
+    tcp: TcpLimits = field(default_factory=TcpLimits)  # bounds of its TCP connections
 
     def to_json(self) -> dict:
         """The JSON configuration :func:`load` reads back as this configuration (the lab writes it)."""
@@ -59,7 +62,7 @@ class ServerConfig:
             "protection_required": self.protection_required,
             "replay": {"window_s": self.replay.window.total_seconds(), "require_stamp": self.replay.require_stamp},
             "timers_scale": self.timers_scale, "faults": self.faults.names(), "ibc": self.ibc.to_json(),
-            "rotation": self.rotation.to_json(),
+            "rotation": self.rotation.to_json(), "tcp": tcp_limits_json(self.tcp),
         }
         if self.trace_path is not None:
             out["trace_path"] = self.trace_path
@@ -129,4 +132,5 @@ def load(config: dict) -> ServerConfig:
         replay=ReplayPolicy(window=timedelta(seconds=window), require_stamp=require_stamp),
         timers_scale=float(scale), trace_path=trace, netns=optional_string(config, "sip_netns", where),
         faults=faults, ibc=ibc_config.parse(config.get("ibc")), rotation=_rotation(config),
+        tcp=tcp_limits(config),
     )
