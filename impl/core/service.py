@@ -102,7 +102,9 @@ class CoreService:
         try:
             limits = config.tcp.unbounded if "core_keep_idle_tcp" in config.faults else config.tcp
             sip1 = await bind_face(config.sip1_host, config.sip1_port, timers, limits)
-            sip2 = await bind_face(config.sip2_host, config.sip2_port, timers, limits)
+            # Requests to the MCPTT server leave SIP-2 from its listening port over TCP too, as over UDP:
+            # the server trusts P-Asserted-Identity from that address and port only (RFC 3325).
+            sip2 = await bind_face(config.sip2_host, config.sip2_port, timers, limits, bind_outgoing=True)
             sip1.ua_core = sip2.ua_core = False  # a proxy relays 2xx retransmissions and ACKs, it makes none
             if "core_drop_malformed" in config.faults:
                 sip1.answer_malformed = sip2.answer_malformed = False

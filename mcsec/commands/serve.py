@@ -45,7 +45,9 @@ def describe(lab: Lab) -> dict:
         roles["kms"] = {"url": e.kms_url, "kms_uri": p.ixit.kms_uri}
     if e.server is not None and "server" in lab.roles:
         roles["server"] = {"sip": f"{e.server.host}:{e.server.port}", "uri": p.ixit.servers[0].uri,
-                           "transports": ["udp", "tcp"]}
+                           "transports": ["udp", "tcp"],
+                           # RFC 3325: the one SIP core address its P-Asserted-Identity is trusted from
+                           "trusted_core_sip2": [str(peer) for peer in lab.configs["server"].trusted_peers]}
     if e.core_sip1 is not None and "core" in lab.roles:
         roles["core"] = {"sip1": f"{e.core_sip1.host}:{e.core_sip1.port}",
                          "sip2": f"{e.core_sip2.host}:{e.core_sip2.port}",
@@ -75,6 +77,9 @@ def _readable(info: dict) -> str:
                                                       if "sip1" in role else "")
         if name == "client":
             where = ", ".join(f"{u}: {url}" for u, url in role["upper_testers"].items()) + " (upper testers)"
+        if name == "server":
+            where += (f" (trusts P-Asserted-Identity only from the SIP core at "
+                      f"{', '.join(role['trusted_core_sip2'])}: UDP and TCP from that port)")
         lines.append(f"  {name:<6} {where}")
     idm = info["roles"]["idm"]
     lines += [f"  IdM issuer     {idm['issuer']}", f"  IdM discovery  {idm['discovery']}",

@@ -95,6 +95,8 @@ def server_profile(folder: Path, info: dict) -> Path:
     fills += [('"password-printed-by-mcsec-serve"', _toml(u["password"])) for u in info["users"]]
     fills += [('"secret-printed-by-mcsec-serve"', _toml(sv["client_secret"])) for sv in info["servers"]]
     fills += [('"test-control-secret-printed-by-mcsec-serve"', _toml(info["roles"]["idm"]["test_control_secret"]))]
+    trusted_port = info["roles"]["server"]["trusted_core_sip2"][0].rsplit(":", 1)[1]
+    fills += [("core_sip2 = 0 ", f"core_sip2 = {trusted_port} ")]  # the served server trusts this core port
     for old, new in fills:
         assert old in text, f"examples/server-under-test.toml no longer has {old}"
         text = text.replace(old, new, 1)
