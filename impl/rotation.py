@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-__all__ = ["Rotation", "RotatingFile", "UNBOUNDED", "install_log_rotation", "parse", "rotate_files"]
+__all__ = ["Rotation", "RotationError", "RotatingFile", "UNBOUNDED", "install_log_rotation", "parse", "rotate_files"]
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_BACKUPS = 4
