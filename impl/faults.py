@@ -30,12 +30,18 @@ _ALL: tuple[Fault, ...] = (
           ("R713-KM-SIG", "R714-KM-SIG")),
     Fault("kms_accept_expired", "kms", "does not check exp", ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
     Fault("kms_ignore_nbf", "kms", "does not check nbf", ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
+    Fault("kms_accept_malformed_time_claims", "kms",
+          "takes exp, iat and nbf as whatever float() makes of them (strings, NaN, Infinity: a token that never "
+          "expires) and accepts an iat in the future", ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
     Fault("kms_ignore_audience", "kms", "does not check aud", ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
     Fault("kms_ignore_issuer", "kms", "does not check iss", ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
     Fault("kms_ignore_scope", "kms", "does not require the key management scope",
           ("R713-KM-SCOPE", "R714-KM-CLAIMS")),
     Fault("kms_ignore_subject", "kms", "gives keys for a user other than the token's subject", ("R713-KM-SUBJECT",)),
     Fault("kms_no_token_required", "kms", "serves requests that carry no access token", ("R713-KM-TOKEN",)),
+    Fault("kms_lax_http_framing", "kms",
+          "takes the first of several Content-Length headers and ignores Transfer-Encoding: chunked, so the rest "
+          "of the stream is read as a next request", ("R713-KM-TOKEN", "R714-KM-TOKEN")),
     # --- KMS: 7.13 CEK service ----------------------------------------------------
     Fault("kms_ignore_server_binding", "kms", "hands a CEK to any MCPTT server that asks for its Key ID",
           ("R713-EN-SERVER",)),
@@ -45,12 +51,26 @@ _ALL: tuple[Fault, ...] = (
           ("R713-EN-REJECT-UNKNOWN",)),
     Fault("kms_cek_to_client_only", "kms", "never makes an issued CEK available to the MCPTT server",
           ("R713-KM-DIST-SERVER",)),
+    Fault("kms_keep_expired_ceks", "kms", "never drops the record of a CEK whose validity has ended",
+          ("R713-KMS-ADMIN",)),
+    # --- IdM -------------------------------------------------------------------------
+    Fault("idm_test_control_open", "idm",
+          "mints test tokens for anyone who reaches the test control surface, without its secret",
+          ("R713-IDM-TOKEN", "R714-IDM-TOKEN")),
+    Fault("idm_unbounded_json", "idm",
+          "parses test control request bodies with no bound on nesting, so a deep one fails with HTTP 500",
+          ("R713-IDM-TOKEN", "R714-IDM-TOKEN")),
     # --- SIP core --------------------------------------------------------------------
     Fault("core_trust_client_identity", "core",
           "relays the P-Asserted-Identity a client supplies instead of asserting the registered IMPU",
           ("R713-EN-REJECT-PARTY",)),
     Fault("core_drop_malformed", "core", "drops malformed requests silently instead of answering them",
           ("RSIP-ROBUST",)),
+    Fault("core_unbounded_trace", "core", "never rotates its SIP trace, which grows without bound",
+          ("RSIP-ROBUST",)),
+    Fault("core_keep_idle_tcp", "core",
+          "keeps idle TCP connections and ones holding an incomplete message for ever, with no cap per peer or "
+          "overall", ("RSIP-ROBUST",)),
     Fault("core_answer_unanswerable", "core",
           "answers with a 400 what RFC 3261 drops (no To, no usable Via, not SIP, a response)", ("RSIP-ROBUST",)),
     # --- MCPTT client -----------------------------------------------------------------
@@ -63,6 +83,9 @@ _ALL: tuple[Fault, ...] = (
           ("R713-POLICY", "R714-POLICY")),
     Fault("server_ignore_key_id", "server", "opens a body with the newest CEK it holds, whatever the Key ID",
           ("R713-KEYID-SELECT",)),
+    Fault("server_trust_any_asserted_identity", "server",
+          "trusts a P-Asserted-Identity from any sender, not only from the SIP core (RFC 3325 trust domain)",
+          ("R713-EN-REJECT-PARTY", "R714-AS-BIND")),
     Fault("server_ignore_binding", "server", "does not check that the CEK belongs to the asserted sender",
           ("R713-EN-REJECT-PARTY",)),
     Fault("server_answer_clear", "server", "returns sensitive response bodies in clear",
@@ -75,6 +98,9 @@ _ALL: tuple[Fault, ...] = (
           ("RSIP-ROBUST",)),
     Fault("server_answer_unanswerable", "server",
           "answers with a 400 what RFC 3261 drops (no To, no usable Via, not SIP, a response)", ("RSIP-ROBUST",)),
+    Fault("server_keep_idle_tcp", "server",
+          "keeps idle TCP connections and ones holding an incomplete message for ever, with no cap per peer or "
+          "overall", ("RSIP-ROBUST",)),
     Fault("server_ignore_handling_required", "server",
           "ignores a required body of an unknown type instead of answering 415", ("RSIP-415",)),
     # --- KMS: 7.14 key provisioning (init, keyprov, certcache) ----------------------

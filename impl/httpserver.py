@@ -4,11 +4,18 @@ Handlers are plain functions `handler(request) -> Response` registered on a
 `Router` by method and path (exact, or a prefix for paths with parameters).
 The server never logs request bodies, query strings or the Authorization
 header: a log line holds the method, the path and the status only.
+
+Message framing (RFC 9112 6): the body is delimited by one Content-Length of
+decimal digits, or is empty. A request with Transfer-Encoding (this server
+implements no transfer coding, chunked included) is answered 501; repeated,
+listed or malformed Content-Length is answered 400; both close the
+connection, since the rest of the stream cannot be told from a next request.
 """
 from __future__ import annotations
 
 import json
 import logging
+import re
 import ssl
 import threading
 from dataclasses import dataclass, field
@@ -18,9 +25,12 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
+from mcsec.impl import strictjson
+
 log = logging.getLogger("mcsec.http")
 
 MAX_BODY = 256 * 1024
+_DIGITS = re.compile(r"[0-9]{1,12}")
 DRAIN_LIMIT = 4 * 1024 * 1024  # an oversized body up to this size is read and dropped before the 413
 
 
@@ -45,10 +55,11 @@ class Request:
         return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
 
     def json(self) -> dict:
+        """The body as a JSON object, read strictly (impl/strictjson.py): anything else is a 400."""
         try:
-            value = json.loads(self.body or b"null")
-        except (ValueError, UnicodeDecodeError):
-            raise HttpError(400, "body is not JSON") from None
+            value = strictjson.loads(self.body or b"null")
+        except strictjson.JsonRefused as exc:
+            raise HttpError(400, f"body is not usable JSON: {exc}") from None
         if not isinstance(value, dict):
             raise HttpError(400, "JSON body must be an object")
         return value
@@ -110,7 +121,8 @@ class Router:
         )
 
 
-def _make_handler_class(router: Router, server_name: str) -> type[BaseHTTPRequestHandler]:
+def _make_handler_class(router: Router, server_name: str,
+                        lax_framing: bool = False) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         server_version = server_name
         sys_version = ""
@@ -122,8 +134,28 @@ def _make_handler_class(router: Router, server_name: str) -> type[BaseHTTPReques
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             pass  # access lines are written by _dispatch without query or headers
 
+        def _framing_refusal(self) -> Response | None:
+            """RFC 9112 6.1, 6.3: a transfer coding this server does not implement (it implements none)
+            is a 501; a Content-Length that is repeated, a list or not 1*DIGIT is a 400. Either way
+            the body cannot be delimited, so the connection is closed after the answer."""
+            if lax_framing:
+                return None
+            if self.headers.get_all("Transfer-Encoding"):
+                return Response.text("Transfer-Encoding is not implemented", 501)
+            lengths = self.headers.get_all("Content-Length") or []
+            if len(lengths) > 1 or (lengths and not _DIGITS.fullmatch(lengths[0].strip(" \t"))):
+                return Response.text("one Content-Length of decimal digits, please", 400)
+            return None
+
         def _dispatch(self, method: str) -> None:
             url = urlsplit(self.path)
+            refusal = self._framing_refusal()
+            if refusal is not None:
+                log.info("%s %s -> %d (message framing)", method, url.path, refusal.status)
+                refusal.headers["Connection"] = "close"
+                self._send(refusal)
+                self.close_connection = True
+                return
             try:
                 length = int(self.headers.get("Content-Length") or 0)
             except ValueError:
@@ -152,8 +184,10 @@ def _make_handler_class(router: Router, server_name: str) -> type[BaseHTTPReques
                     response = handler(request)
                 except HttpError as exc:
                     response = Response.json({"error": exc.message}, exc.status, exc.headers)
-                except Exception:  # a bug in a handler must not kill the server
-                    log.exception("%s %s: handler failed", method, url.path)
+                except Exception as exc:  # a bug in a handler must not kill the server
+                    # The type only: an exception's text may quote the request. The traceback at DEBUG.
+                    log.error("%s %s: handler failed: %s", method, url.path, type(exc).__name__)
+                    log.debug("handler failure", exc_info=True)
                     response = Response.json({"error": "internal error"}, 500)
             log.info("%s %s -> %d", method, url.path, response.status)
             self._send(response)
@@ -215,13 +249,15 @@ class _Server(ThreadingHTTPServer):
 class HttpsServer:
     """Serves `router` over TLS on `host:port` (port 0 picks a free one)."""
 
-    def __init__(self, router: Router, *, host: str, port: int, cert: Path | None, key: Path | None, name: str):
+    def __init__(self, router: Router, *, host: str, port: int, cert: Path | None, key: Path | None, name: str,
+                 lax_framing: bool = False):
         context = None
         if cert is not None and key is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.minimum_version = ssl.TLSVersion.TLSv1_2
             context.load_cert_chain(cert, key)
-        self._httpd = _Server((host, port), _make_handler_class(router, name), context)
+        # lax_framing: the first of several Content-Length headers, Transfer-Encoding ignored (a fault only)
+        self._httpd = _Server((host, port), _make_handler_class(router, name, lax_framing), context)
         self.scheme = "https" if context else "http"
         self._thread: threading.Thread | None = None
 

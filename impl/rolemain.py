@@ -6,7 +6,8 @@ loopback ports (0 = pick a free one), prints exactly one JSON line on stdout,
 `{"role": ..., "ready": true, ...endpoints...}`, and serves until SIGTERM or
 SIGINT. A configuration it cannot use gives `{"role": ..., "ready": false,
 "error": ...}` and exit status 2. Logs go to stderr and never carry keys,
-tokens or passwords.
+tokens or passwords; when stderr is a regular file it rotates at the size
+cap of the configuration's ``rotation`` item (impl/rotation.py).
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import sys
 import threading
 from pathlib import Path
 from typing import Callable, Protocol
+
+from mcsec.impl import rotation
 
 
 class Startable(Protocol):
@@ -46,15 +49,20 @@ def run_role(role: str, build: Builder, argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         _emit({"role": role, "ready": False, "error": f"cannot read configuration: {exc}"})
         return 2
+    if not isinstance(config, dict):
+        _emit({"role": role, "ready": False, "error": "configuration: must be a JSON object"})
+        return 2
     level = config.get("log_level", "INFO")
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         _emit({"role": role, "ready": False, "error": "log_level must be DEBUG, INFO, WARNING or ERROR"})
         return 2
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format=f"%(asctime)s {role} %(levelname)s %(name)s: %(message)s",
-    )
+    try:
+        bounds = rotation.parse(config.get("rotation"))
+    except rotation.RotationError as exc:
+        _emit({"role": role, "ready": False, "error": str(exc)})
+        return 2
+    # stderr is the role's log: when it is a file (the lab's <name>.log), it rotates at the cap.
+    rotation.install_log_rotation(bounds, level, f"%(asctime)s {role} %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

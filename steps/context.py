@@ -73,7 +73,8 @@ class ScenarioContext:
     # --- agents towards each role ----------------------------------------------------------
     @cached_property
     def idm(self) -> IdmAgent:
-        return IdmAgent(self.endpoints.idm_url, self.endpoints.jwks_uri, self.lab.ssl_context, self.profile)
+        return IdmAgent(self.endpoints.idm_url, self.endpoints.jwks_uri, self.lab.ssl_context, self.profile,
+                        self.endpoints.idm_test_control_secret)
 
     def cek_client(self) -> CekClient:
         return CekClient(self.endpoints.kms_url, self.ixit.kms_uri, self.lab.ssl_context,

@@ -19,6 +19,7 @@ from mcsec.impl.hostport import HostPort
 from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
 from mcsec.impl.ibc.uid import unix_to_ntp
 from mcsec.impl.sip import Request, Response, make_request
+from mcsec.impl.sip.aio import free_port_pair
 from mcsec.steps.context import ScenarioContext, peer
 from mcsec.steps.sip import SipState
 from mcsec.steps.tokens import TokenState
@@ -37,6 +38,7 @@ class IbcState:
     i_message: bytes | None = None          # the last I_MESSAGE it sent
     client_csk: dict[str, str] = field(default_factory=dict)   # user -> CSK-ID her MCPTT client uploaded
     upload: dict | None = None              # the upper tester's answer to the last CSK upload
+    _core_side: HostPort | None = None      # where the test system plays the SIP core from (core_side())
 
     # --- key material from the KMS ------------------------------------------------------------
     def cert(self) -> KmsCertificate:
@@ -79,10 +81,21 @@ class IbcState:
         return self.key_sets[(principal, number)]
 
     # --- SIP ----------------------------------------------------------------------------------
+    def core_side(self) -> HostPort:
+        """Where the test system speaks from when it plays the SIP core towards an MCPTT server of the
+        scenario's own: chosen before that server starts, which is told to trust it (``trusted_peers``)."""
+        if self._core_side is None:
+            side = self.ctx.endpoints.side(SIP2)
+            self._core_side = HostPort(side.host, free_port_pair(side.host, side.netns))
+        return self._core_side
+
     def _ua(self, name: str, target: HostPort, point: str = SIP1) -> TestUA:
-        """The test system's UA ``name`` speaking on ``point``: SIP-1 as a client, SIP-2 as the SIP core."""
+        """The test system's UA ``name`` speaking on ``point``: SIP-1 as a client, SIP-2 as the SIP core (for
+        the scenario's own server, from :meth:`core_side`)."""
         if name not in self.uas:
-            ua = TestUA(target, timeout_s=self.ctx.ixit.timers.sip_timeout_s, side=self.ctx.endpoints.side(point))
+            local_port = self.core_side().port if name == "direct" else None
+            ua = TestUA(target, timeout_s=self.ctx.ixit.timers.sip_timeout_s, side=self.ctx.endpoints.side(point),
+                        local_port=local_port)
             ua.start()
             self.ctx.record.cleanups.append(ua.stop)
             self.uas[name] = ua

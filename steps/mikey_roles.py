@@ -4,7 +4,8 @@ that serves unusable key material to a client.
 
 Each extra role is the lab's own role process started again with the lab's configuration changed
 only where the scenario says (``ScenarioContext.spawn``). The test system talks to an extra MCPTT server
-directly, playing the SIP core: it inserts the P-Asserted-Identity.
+directly, playing the SIP core: it inserts the P-Asserted-Identity, and the server trusts it from the
+test system's SIP-2 side (``IbcState.core_side``) instead of the lab's core.
 """
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def server_with_revocation(ctx: ScenarioContext, ibc: IbcState, user: str) -> No
     revoked = frozenset({(ibc.uri_of(user), ibc.now_period())})
     process = ctx.spawn("server", name="server-revoked", port=0,
                         ibc=dataclasses.replace(base.ibc, revoked=revoked) if base is not None else None,
-                        trace_path=ctx.lab.trace_path("server-revoked"))
+                        trace_path=ctx.lab.trace_path("server-revoked"), trusted_peers=(ibc.core_side(),))
     ibc.use_direct(process)
 
 
@@ -68,7 +69,7 @@ def vector_server(ctx: ScenarioContext, ibc: IbcState, identity: str) -> None:
                                  "key_material": {"kms_init": vectors["kms_init"], "key_sets": [key_set]}})
     process = ctx.spawn("server", name="server-vectors", port=0, uri=f"sip:{identity.split(':', 1)[-1]}",
                         users={VECTOR_IMPU: _csk_vector()["Initiator URI"]}, ibc=settings,
-                        trace_path=ctx.lab.trace_path("server-vectors"))
+                        trace_path=ctx.lab.trace_path("server-vectors"), trusted_peers=(ibc.core_side(),))
     ibc.use_direct(process)
 
 

@@ -60,8 +60,11 @@ class WireState:
 
     def udp_injector(self, point: str) -> inject.UdpInjector:
         """A UDP port of the test system; on SIP-1 registered at the SIP core as the captured user, as a
-        client on SIP-1 must be; on SIP-2 it plays the SIP core towards the MCPTT server."""
-        injector = inject.UdpInjector(self.ctx.endpoints.side(point))
+        client on SIP-1 must be; on SIP-2 it plays the SIP core towards the MCPTT server: its datagrams claim
+        the core's SIP-2 address and port, the one peer the server takes P-Asserted-Identity from (RFC 3325),
+        as an attacker on SIP-2 can."""
+        source = self.ctx.endpoints.core_sip2 if point == SIP2 else None
+        injector = inject.UdpInjector(self.ctx.endpoints.side(point), source=source)
         self.ctx.record.cleanups.append(injector.close)
         if point == SIP1:
             u = self.ctx.ixit.user(self.injected_user)
@@ -125,11 +128,12 @@ def captured_message(ctx: ScenarioContext, wire: WireState, sip: SipState, user:
         raise Inconclusive(f"the MESSAGE was not captured on {', '.join(sorted(missing))}")
 
 
-def _retarget(request: Request, host: str, port: int, transport: str = "udp") -> Request:
-    """The captured request as the test system sends it: its own Via on top, nothing else changed."""
+def _retarget(request: Request, host: str, port: int, transport: str = "udp", *, rport: bool = True) -> Request:
+    """The captured request as the test system sends it: its own Via on top, nothing else changed (no
+    rport when the datagram claims another source: the answer must still reach the test system)."""
     out = Request(method=request.method, uri=request.uri, headers=request.headers.copy(), body=request.body)
     out.headers.remove("Via")
-    out.headers.prepend("Via", inject.via_line(transport, host, port))
+    out.headers.prepend("Via", inject.via_line(transport, host, port, rport=rport))
     return out
 
 
@@ -172,7 +176,8 @@ def inject_captured(wire: WireState, point, mutation) -> None:
                 answer = tcp.exchange(data)
         else:
             injector = wire.udp_injector(point)
-            mutated = mutation.value(wire, _retarget(captured, injector.host, injector.port))
+            mutated = mutation.value(wire, _retarget(captured, injector.host, injector.port,
+                                                     rport=injector.source is None))
             data = mutated if isinstance(mutated, bytes) else mutated.to_bytes()
             # On SIP-2 the MCPTT server answers both the injected request and a probe after it; on SIP-1
             # the core would answer a probe itself before the server's answer to the request came back.

@@ -36,7 +36,8 @@ def build(raw: dict):
         raise ConfigError(f"client configuration: cannot read a CA file: {exc}") from None
     session = ClientSession(config, idm_ctx, kms_ctx)
     ua = McpttUa(config, session)
-    trace = SipTrace(config.trace_path, role="client", ref="SIP-1") if config.trace_path else None
+    trace = (SipTrace(config.trace_path, role="client", ref="SIP-1", rotation=config.rotation)
+             if config.trace_path else None)
     runtime = SipRuntime(host=config.host, port=config.sip_port, timers=TimerConfig().scaled(config.timers_scale),
                          trace=trace, setup=ua.attach, netns=config.netns)
     try:

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from mcsec.impl.faults import Faults
 from mcsec.impl.hostport import HostPort
 from mcsec.impl.peer_endpoints import KmsEndpoint, ServiceEndpoint
-from mcsec.impl.roleconfig import optional_string, port as _port, string as _str, table as _table
+from mcsec.impl.roleconfig import optional_string, port as _port, rotation as _rotation, string as _str, table as _table
+from mcsec.impl.rotation import Rotation
 from mcsec.impl.rolemain import ConfigError
 
 
@@ -71,6 +72,7 @@ class ClientConfig:
     netns: str | None = None  # the network namespace its SIP sockets are opened in (impl/netns.py)
     faults: Faults = field(default_factory=Faults)
     ibc: IbcConfig = field(default_factory=IbcConfig)
+    rotation: Rotation = field(default_factory=Rotation)  # size cap of its trace and log
 
     def to_json(self) -> dict:
         """The JSON configuration :func:`load` reads back as this configuration (the lab writes it)."""
@@ -87,6 +89,7 @@ class ClientConfig:
             "timers_scale": self.timers_scale, "sip_timeout_s": self.sip_timeout_s, "faults": self.faults.names(),
             "ibc": {"user_id_format": self.ibc.user_id_format,
                     **({"server_identity": self.ibc.server_identity} if self.ibc.server_identity else {})},
+            "rotation": self.rotation.to_json(),
         }
         if self.trace_path is not None:
             out["trace_path"] = self.trace_path
@@ -159,4 +162,5 @@ def load(config: dict) -> ClientConfig:
         server_uri=_str(config, "server_uri", where), protection_required=protection,
         timers_scale=_positive(config, "timers_scale", 1.0), sip_timeout_s=_positive(config, "sip_timeout_s", 10.0),
         trace_path=trace, netns=optional_string(config, "sip_netns", where), faults=faults, ibc=_ibc(config.get("ibc")),
+        rotation=_rotation(config),
     )

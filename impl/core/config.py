@@ -5,8 +5,11 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from mcsec.impl.faults import Faults, UnknownFault
+from mcsec.impl.roleconfig import rotation as _rotation, tcp_limits, tcp_limits_json
 from mcsec.impl.rolemain import ConfigError
+from mcsec.impl.rotation import Rotation
 from mcsec.impl.sip import MalformedUri, SipUri, parse_uri
+from mcsec.impl.sip.aio.transport import TcpLimits
 
 TRANSPORTS = ("udp", "tcp")
 
@@ -51,6 +54,8 @@ class CoreConfig:
     max_expires_s: int = 7200
     sip1_host: str = ""  # SIP-1 face's address (a network-namespace topology puts each face on its link)
     sip2_host: str = ""
+    rotation: Rotation = field(default_factory=Rotation)  # size cap of its trace and log
+    tcp: TcpLimits = field(default_factory=TcpLimits)  # bounds of the TCP connections of both faces
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sip1_host", self.sip1_host or self.host)
@@ -65,6 +70,7 @@ class CoreConfig:
             "users": [{"impu": u.impu, "username": u.username, "password": u.password} for u in self.users],
             "trace_path": self.trace_path, "timers_scale": self.timers_scale, "faults": self.faults.names(),
             "max_auth_failures": self.max_auth_failures, "auth_lockout_s": self.auth_lockout_s,
+            "rotation": self.rotation.to_json(), "tcp": tcp_limits_json(self.tcp),
         }
         if self.sip1_host != self.host:
             out["sip1_host"] = self.sip1_host
@@ -213,4 +219,5 @@ def load_config(config: dict) -> CoreConfig:
         as_peer=_as_peer(config), users=_users(config), trace_path=trace_path,
         timers_scale=_positive(config, "timers_scale", 1.0), faults=faults,
         max_auth_failures=max_failures, auth_lockout_s=_positive(config, "auth_lockout_s", 60.0),
+        rotation=_rotation(config), tcp=tcp_limits(config),
     )

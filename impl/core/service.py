@@ -13,9 +13,10 @@ import threading
 from mcsec.impl.core.config import CoreConfig, load_config
 from mcsec.impl.core.proxy import SipCore
 from mcsec.impl.core.trace import TraceWriter
+from mcsec.impl.rotation import UNBOUNDED
 from mcsec.impl.sip import TimerConfig
 from mcsec.impl.sip.aio import SipEndpoint
-from mcsec.impl.sip.aio.transport import free_port_pair
+from mcsec.impl.sip.aio.transport import TcpLimits, free_port_pair
 
 log = logging.getLogger("mcsec.core")
 
@@ -28,15 +29,17 @@ class CoreStartError(RuntimeError):
     """The core could not bind its ports or open its trace."""
 
 
-async def bind_face(host: str, port: int, timers: TimerConfig) -> SipEndpoint:
+async def bind_face(host: str, port: int, timers: TimerConfig, tcp_limits: TcpLimits | None = None,
+                    bind_outgoing: bool = False) -> SipEndpoint:
     """An endpoint serving UDP and TCP on the same port (a free one when ``port`` is 0)."""
+    options = {"timers": timers, "tcp_limits": tcp_limits, "bind_outgoing": bind_outgoing}
     if port:
-        return await SipEndpoint.start(host=host, udp_port=port, tcp_port=port, timers=timers)
+        return await SipEndpoint.start(host=host, udp_port=port, tcp_port=port, **options)
     last: OSError | None = None
     for _ in range(_PORT_ATTEMPTS):
         try:
             candidate = free_port_pair(host)
-            return await SipEndpoint.start(host=host, udp_port=candidate, tcp_port=candidate, timers=timers)
+            return await SipEndpoint.start(host=host, udp_port=candidate, tcp_port=candidate, **options)
         except OSError as exc:  # taken between the probe and the bind: try another
             last = exc
     raise CoreStartError(f"no port free for both UDP and TCP on {host}: {last}")
@@ -48,7 +51,8 @@ class CoreService:
     def __init__(self, config: CoreConfig, info: dict) -> None:
         self.config = config
         self.info = info
-        self.trace = TraceWriter(config.trace_path)
+        unbounded = "core_unbounded_trace" in config.faults
+        self.trace = TraceWriter(config.trace_path, rotation=UNBOUNDED if unbounded else config.rotation)
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -96,8 +100,11 @@ class CoreService:
         timers = TimerConfig().scaled(config.timers_scale)
         sip1 = sip2 = None
         try:
-            sip1 = await bind_face(config.sip1_host, config.sip1_port, timers)
-            sip2 = await bind_face(config.sip2_host, config.sip2_port, timers)
+            limits = config.tcp.unbounded if "core_keep_idle_tcp" in config.faults else config.tcp
+            sip1 = await bind_face(config.sip1_host, config.sip1_port, timers, limits)
+            # Requests to the MCPTT server leave SIP-2 from its listening port over TCP too, as over UDP:
+            # the server trusts P-Asserted-Identity from that address and port only (RFC 3325).
+            sip2 = await bind_face(config.sip2_host, config.sip2_port, timers, limits, bind_outgoing=True)
             sip1.ua_core = sip2.ua_core = False  # a proxy relays 2xx retransmissions and ACKs, it makes none
             if "core_drop_malformed" in config.faults:
                 sip1.answer_malformed = sip2.answer_malformed = False

@@ -10,12 +10,12 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+
+from mcsec.impl.rotation import RotatingFile, Rotation
 
 from mcsec.impl.sip.parser import parse_head
 from mcsec.impl.sip.aio.transport import Address, Flow
@@ -52,23 +52,19 @@ def _hostport(address: Address) -> str:
 
 
 class TraceWriter:
-    """Appends trace lines to ``path`` (created when absent). Thread-safe; every line is flushed."""
+    """Appends trace lines to ``path`` (created when absent), rotating at ``rotation``'s cap
+    (impl/rotation.py). Thread-safe; every line is flushed."""
 
-    def __init__(self, path: str | Path, role: str = "core") -> None:
+    def __init__(self, path: str | Path, role: str = "core", rotation: Rotation = Rotation()) -> None:
         self.path = Path(path)
         self.role = role
-        self._lock = threading.Lock()
-        self._file: IO[bytes] | None = None
+        self._file = RotatingFile(self.path, rotation)
 
     def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "ab")
+        self._file.open()
 
     def close(self) -> None:
-        with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
+        self._file.close()
 
     def record(self, *, direction: str, ref: str, transport: str, src: Address, dst: Address,
                data: bytes) -> MessageSummary:
@@ -79,11 +75,7 @@ class TraceWriter:
             "call_id": summary.call_id, "cseq": summary.cseq, "content_type": summary.content_type,
             "raw_b64": base64.b64encode(data).decode("ascii"),
         }
-        encoded = (json.dumps(line) + "\n").encode("utf-8")
-        with self._lock:
-            if self._file is not None:
-                self._file.write(encoded)
-                self._file.flush()
+        self._file.write((json.dumps(line) + "\n").encode("utf-8"))
         return summary
 
     def hook(self, ref: str) -> WireHook:

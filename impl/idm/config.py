@@ -5,19 +5,25 @@ item raises `ConfigError` whose message names the item (e.g. `users[1].password`
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from mcsec.impl.faults import Faults, UnknownFault
+from mcsec.impl.roleconfig import rotation as _rotation
 from mcsec.impl.rolemain import ConfigError
+from mcsec.impl.rotation import Rotation
 
 DEFAULT_KMS_SCOPE = "3gpp:mc:ptt_key_management_service"
 
 _KNOWN_ITEMS = frozenset({
     "host", "port", "tls", "issuer", "users", "clients", "servers", "kms_audience", "kms_scope",
-    "access_token_lifetime_s", "id_token_lifetime_s", "code_lifetime_s", "test_control", "faults", "log_level",
+    "access_token_lifetime_s", "id_token_lifetime_s", "code_lifetime_s", "test_control", "test_control_secret",
+    "faults", "log_level", "rotation",
 })
+# The test control secret travels as a Bearer token: RFC 6750 b64token characters, 16 to 512 of them.
+_SECRET = re.compile(r"[A-Za-z0-9\-._~+/]{16,512}=*")
 _LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 
 
@@ -63,6 +69,8 @@ class IdmConfig:
     test_control: bool
     faults: tuple[str, ...]
     log_level: str
+    test_control_secret: str | None = field(default=None, repr=False)  # None: made at each start
+    rotation: Rotation = field(default_factory=Rotation)  # size cap of its log
 
     def to_json(self) -> dict:
         """The JSON configuration :func:`parse_config` reads back as this configuration (the lab writes it)."""
@@ -75,10 +83,12 @@ class IdmConfig:
             "kms_audience": self.kms_audience, "kms_scope": self.kms_scope,
             "access_token_lifetime_s": self.access_token_lifetime_s, "id_token_lifetime_s": self.id_token_lifetime_s,
             "code_lifetime_s": self.code_lifetime_s, "test_control": self.test_control,
-            "faults": list(self.faults), "log_level": self.log_level,
+            "faults": list(self.faults), "log_level": self.log_level, "rotation": self.rotation.to_json(),
         }
         if self.issuer is not None:
             out["issuer"] = self.issuer
+        if self.test_control_secret is not None:
+            out["test_control_secret"] = self.test_control_secret
         return out
 
     def user(self, username: str) -> User | None:
@@ -210,6 +220,10 @@ def parse_config(raw: object) -> IdmConfig:
     test_control = raw.get("test_control", False)
     if not isinstance(test_control, bool):
         raise ConfigError("test_control: must be true or false")
+    secret = raw.get("test_control_secret")
+    if secret is not None and (not isinstance(secret, str) or not _SECRET.fullmatch(secret)):
+        raise ConfigError("test_control_secret: must be null or 16 to 512 characters of A-Z a-z 0-9 - . _ ~ + / "
+                          "(a Bearer token)")
     faults = raw.get("faults", [])
     if not isinstance(faults, list) or not all(isinstance(f, str) for f in faults):
         raise ConfigError("faults: must be a list of fault names")
@@ -237,6 +251,8 @@ def parse_config(raw: object) -> IdmConfig:
         test_control=test_control,
         faults=tuple(active),
         log_level=log_level,
+        test_control_secret=secret,
+        rotation=_rotation(raw),
     )
 
 

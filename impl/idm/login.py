@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
 import ssl
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from mcsec.impl import httpclient
+from mcsec.impl import httpclient, strictjson
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 TIMEOUT_S = 10.0
@@ -68,9 +67,9 @@ class _Answer:
 
     def json(self) -> dict:
         try:
-            value = json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
-            raise IdmError(self.status, "bad_response", "the IdM's answer is not JSON") from None
+            value = strictjson.loads(self.body)
+        except strictjson.JsonRefused as exc:
+            raise IdmError(self.status, "bad_response", f"the IdM's answer is not usable JSON: {exc}") from None
         if not isinstance(value, dict):
             raise IdmError(self.status, "bad_response", "the IdM's answer is not a JSON object")
         return value
@@ -92,8 +91,8 @@ def _request(method: str, url: str, ssl_context: ssl.SSLContext, *, body: bytes 
 
 def _raise_for(answer: _Answer, what: str) -> None:
     try:
-        body = json.loads(answer.body)
-    except (ValueError, UnicodeDecodeError):
+        body = strictjson.loads(answer.body)
+    except strictjson.JsonRefused:
         body = None
     if isinstance(body, dict) and isinstance(body.get("error"), str):
         raise IdmError(answer.status, body["error"], str(body.get("error_description", "")))

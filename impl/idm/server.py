@@ -7,6 +7,7 @@ returns it with the endpoint URLs for the ready line.
 from __future__ import annotations
 
 import logging
+import secrets
 import ssl
 
 from mcsec.impl.httpserver import HttpsServer, Response, Router
@@ -73,9 +74,12 @@ def build(raw_config: dict) -> tuple[list[Startable], dict]:
     routes.add("GET", AUTHORIZE_PATH, authorize.get)
     routes.add("POST", AUTHORIZE_PATH, authorize.post)
     routes.add("POST", TOKEN_PATH, token.post)
+    secret = None
     if config.test_control:
-        routes.add("POST", TOKENS_PATH, TestControl(config, tokens).mint)
-        log.warning("test control surface is on: %s mints tokens on request", TOKENS_PATH)
+        secret = config.test_control_secret or secrets.token_urlsafe(32)
+        routes.add("POST", TOKENS_PATH, TestControl(config, tokens, secret).mint)
+        log.warning("test control surface is on: %s mints tokens for requests carrying the test control secret "
+                    "(%s)", TOKENS_PATH, "configured" if config.test_control_secret else "made at start")
     log.info("IdM at %s, issuer %s, signing key %s", base_url, issuer, key.kid)
     info = {
         "url": base_url,
@@ -84,4 +88,6 @@ def build(raw_config: dict) -> tuple[list[Startable], dict]:
         "token_endpoint": document["token_endpoint"],
         "authorization_endpoint": document["authorization_endpoint"],
     }
+    if secret is not None:
+        info["test_control_secret"] = secret  # the ready line goes to the process that started the IdM
     return [server], info

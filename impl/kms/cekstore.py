@@ -3,13 +3,20 @@
 A CEK is identified by (KMS URI, Key ID). The Key ID is 32 bits: the 4 most
 significant bits are the purpose tag CEK_PURPOSE_TAG (15, a value TS 33.180
 leaves unassigned, so a 7.13 CEK can never be mistaken for a GMK, PCK, CSK,
-...), the other 28 bits are random and never reused by this KMS. Each Key ID
-is bound to its owner's MCPTT ID, the MCPTT server it is shared with and a
-validity period.
+...), the other 28 bits are never reused by this KMS and cannot be predicted:
+they are the count of CEKs issued so far under a keyed permutation of 28-bit
+numbers (a Feistel network whose round function is HMAC-SHA256 under a key
+made at start), so no record of past Key IDs is needed. Each Key ID is bound
+to its owner's MCPTT ID, the MCPTT server it is shared with and a validity
+period. A CEK whose validity has ended is dropped (its Key ID is never issued
+again), so the store holds only live CEKs.
 """
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import heapq
+import hmac
 import secrets
 import threading
 from dataclasses import dataclass
@@ -19,7 +26,9 @@ from mcsec.impl.faults import Faults
 CEK_PURPOSE_TAG = 0xF
 CEK_BYTES = 16
 _ID_BITS = 28
-_MAX_DRAWS = 64
+_HALF_BITS = _ID_BITS // 2
+_HALF_MASK = (1 << _HALF_BITS) - 1
+_ROUNDS = 6
 
 
 class KeyIdSpaceExhausted(RuntimeError):
@@ -43,35 +52,73 @@ def purpose_of(key_id: int) -> int:
     return (key_id >> _ID_BITS) & 0xF
 
 
+class KeyIdPermutation:
+    """A keyed permutation of the 28-bit numbers: distinct inputs give distinct outputs, and without
+    the key the output of a count cannot be told from a random number."""
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key or secrets.token_bytes(32)
+
+    def _round(self, number: int, half: int) -> int:
+        digest = hmac.new(self._key, bytes([number]) + half.to_bytes(2, "big"), hashlib.sha256).digest()
+        return int.from_bytes(digest[:2], "big") & _HALF_MASK
+
+    def __call__(self, value: int) -> int:
+        left, right = value >> _HALF_BITS, value & _HALF_MASK
+        for number in range(_ROUNDS):
+            left, right = right, left ^ self._round(number, right)
+        return (left << _HALF_BITS) | right
+
+
 class CekStore:
     def __init__(self, lifetime_s: int, faults: Faults):
         self._lifetime = _dt.timedelta(seconds=lifetime_s)
         self._faults = faults
         self._records: dict[int, CekRecord] = {}
-        self._issued: set[int] = set()  # every Key ID ever issued, expired ones included
+        self._expiry: list[tuple[_dt.datetime, int]] = []  # (valid_to, Key ID), a heap
+        self._permute = KeyIdPermutation()
+        self._count = 0  # CEKs issued so far: the next one's Key ID is the permutation of this count
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """How many CEK records the store holds (expired ones are dropped when the store is next used)."""
+        with self._lock:
+            return len(self._records)
 
     def _draw_key_id(self) -> int:
         tag = 0 if "kms_wrong_purpose_tag" in self._faults else CEK_PURPOSE_TAG
-        bits = 2 if "kms_reuse_key_ids" in self._faults else _ID_BITS
-        for _ in range(_MAX_DRAWS):
-            candidate = (tag << _ID_BITS) | secrets.randbits(bits)
-            if candidate not in self._issued or "kms_reuse_key_ids" in self._faults:
-                return candidate
-        raise KeyIdSpaceExhausted("no free Key ID found")
+        if "kms_reuse_key_ids" in self._faults:
+            return (tag << _ID_BITS) | secrets.randbits(2)
+        if self._count >> _ID_BITS:
+            raise KeyIdSpaceExhausted("every 28-bit Key ID has been issued")
+        key_id = (tag << _ID_BITS) | self._permute(self._count)
+        self._count += 1
+        return key_id
+
+    def _prune(self, now: _dt.datetime) -> None:
+        """Drop the records whose validity has ended (a CEK valid up to `valid_to` is refused from then)."""
+        if "kms_keep_expired_ceks" in self._faults:
+            return
+        while self._expiry and self._expiry[0][0] <= now:
+            valid_to, key_id = heapq.heappop(self._expiry)
+            record = self._records.get(key_id)
+            if record is not None and record.valid_to == valid_to:
+                del self._records[key_id]
 
     def issue(self, owner_uri: str, server_uri: str, now: _dt.datetime) -> CekRecord:
         with self._lock:
+            self._prune(now)
             key_id = self._draw_key_id()
             record = CekRecord(key_id, secrets.token_bytes(CEK_BYTES), owner_uri, server_uri,
                                now, now + self._lifetime)
-            self._issued.add(key_id)
             self._records[key_id] = record
+            heapq.heappush(self._expiry, (record.valid_to, key_id))
             return record
 
     def for_server(self, key_id: int, server_uri: str, now: _dt.datetime) -> CekRecord | None:
         """The CEK named by `key_id` if it is live and bound to `server_uri`; otherwise None."""
         with self._lock:
+            self._prune(now)
             record = self._records.get(key_id)
             if record is None:
                 if "kms_answer_unknown_key_id" in self._faults:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from mcsec.impl.faults import Faults, UnknownFault
 from mcsec.impl.kms import provconfig
 from mcsec.impl.kms.provconfig import IbcConfig
-from mcsec.impl.roleconfig import port as _port, string as _str, table as _table
+from mcsec.impl.roleconfig import port as _port, rotation as _rotation, string as _str, table as _table
+from mcsec.impl.rotation import Rotation
 from mcsec.impl.rolemain import ConfigError
 
 MAX_LEEWAY_S = 60
@@ -46,6 +47,7 @@ class KmsConfig:
     leeway_s: int = 30
     cek_lifetime_s: int = 3600
     faults: Faults = field(default_factory=lambda: Faults([], role="kms"))
+    rotation: Rotation = field(default_factory=Rotation)  # size cap of its log
 
     def to_json(self) -> dict:
         """The JSON configuration :func:`load` reads back as this configuration (the lab writes it)."""
@@ -55,7 +57,7 @@ class KmsConfig:
             "idm": {"issuer": self.idm.issuer, "jwks_uri": self.idm.jwks_uri, "ca": self.idm.ca},
             "audience": self.audience, "scopes": list(self.scopes), "leeway_s": self.leeway_s,
             "cek_lifetime_s": self.cek_lifetime_s, "servers": list(self.servers), "faults": self.faults.names(),
-            "ibc": self.ibc.to_json(),
+            "ibc": self.ibc.to_json(), "rotation": self.rotation.to_json(),
         }
 
 
@@ -92,4 +94,5 @@ def load(config: dict) -> KmsConfig:
         host=_str({"host": config.get("host", "127.0.0.1")}, "host", _WHERE),
         port=_port(config, "port", _WHERE, 0), leeway_s=_int(config, "leeway_s", 30, 0, MAX_LEEWAY_S),
         cek_lifetime_s=_int(config, "cek_lifetime_s", 3600, 1, 10 * 365 * 86400), faults=faults,
+        rotation=_rotation(config),
     )

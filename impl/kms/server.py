@@ -167,5 +167,5 @@ def build(raw: dict):
     service.routes(router)
     provisioning.routes(router)
     server = HttpsServer(router, host=config.host, port=config.port, cert=config.tls_cert, key=config.tls_key,
-                         name="mcsec-kms")
+                         name="mcsec-kms", lax_framing="kms_lax_http_framing" in config.faults)
     return [server], {"url": server.url, "kms_uri": service.kms_uri, "faults": config.faults.names(), "ibc": True}

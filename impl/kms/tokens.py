@@ -5,14 +5,23 @@ JWKS (ES256 only: `alg: none`, HMAC and unknown key identifiers are refused),
 issued by the IdM, meant for this KMS (aud), within nbf/exp with a small
 leeway, and carry the key management scope. Failures raise `TokenRejected`,
 which the KMS turns into an RFC 6750 challenge. Tokens are never logged.
+
+The JOSE header and the claims are read as strict JSON (impl/strictjson.py: no
+NaN or Infinity, bounded nesting, no claim named twice). `exp`, `iat` and `nbf`
+must be NumericDates (RFC 7519 2): finite JSON numbers, booleans excluded; an
+`iat` later than now plus the leeway is refused. `iss` and `sub` must be
+strings, `aud` a string or a list of strings, `scope`, `mcptt_id` and
+`client_id` strings when present.
 """
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
 import logging
+import math
 import ssl
 import threading
 import time
@@ -22,6 +31,7 @@ from dataclasses import dataclass
 import jwt
 from cryptography.hazmat.primitives import serialization
 
+from mcsec.impl import strictjson
 from mcsec.impl.faults import Faults
 
 log = logging.getLogger("mcsec.kms.tokens")
@@ -63,11 +73,18 @@ class JwksCache:
 
     def _fetch(self) -> None:
         with urllib.request.urlopen(self._uri, context=self._ctx, timeout=self._timeout) as resp:
-            document = json.loads(resp.read(256 * 1024))
+            document = strictjson.loads(resp.read(256 * 1024))
+        entries = document.get("keys") if isinstance(document, dict) else None
+        if not isinstance(entries, list):
+            raise ValueError("the JWKS has no keys list")
         keys: dict[str, jwt.PyJWK] = {}
-        for entry in document.get("keys", []):
-            if entry.get("kty") == "EC" and entry.get("crv") == "P-256" and "kid" in entry:
-                keys[entry["kid"]] = jwt.PyJWK(entry, algorithm=ALGORITHM)
+        for entry in entries:
+            if (isinstance(entry, dict) and entry.get("kty") == "EC" and entry.get("crv") == "P-256"
+                    and isinstance(entry.get("kid"), str)):
+                try:
+                    keys[entry["kid"]] = jwt.PyJWK(entry, algorithm=ALGORITHM)
+                except jwt.PyJWTError:
+                    continue  # an unusable key is not a key of the IdM
         self._keys = keys
         self._fetched_at = time.monotonic()
 
@@ -93,6 +110,36 @@ class JwksCache:
 
 def _b64url_decode(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def _segment(part: str, *, lenient: bool = False) -> dict:
+    """One JSON segment of a compact JWS (header or claims), read as strict JSON; `lenient` is Python's
+    own parser (NaN and Infinity accepted), only for the fault kms_accept_malformed_time_claims."""
+    try:
+        data = _b64url_decode(part)
+        value = json.loads(data) if lenient else strictjson.loads(data)
+    except (ValueError, binascii.Error, RecursionError):
+        raise TokenRejected("invalid_token", "malformed token") from None
+    if not isinstance(value, dict):
+        raise TokenRejected("invalid_token", "malformed token")
+    return value
+
+
+def _numeric_date(claims: dict, name: str) -> int | float:
+    """A NumericDate (RFC 7519 2): a finite JSON number; a boolean is not a number."""
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TokenRejected("invalid_token", f"claim {name} is not a NumericDate")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise TokenRejected("invalid_token", f"claim {name} is not a NumericDate")
+    return value
+
+
+def _string_claim(claims: dict, name: str, *, required: bool) -> None:
+    if name in claims and not isinstance(claims[name], str):
+        raise TokenRejected("invalid_token", f"claim {name} is not a string")
+    if required and not claims.get(name):
+        raise TokenRejected("invalid_token", f"claim {name} is empty")
 
 
 class TokenVerifier:
@@ -131,41 +178,35 @@ class TokenVerifier:
 
     # --- signature ------------------------------------------------------------------------
     def _verified_claims(self, token: str) -> dict:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            raise TokenRejected("invalid_token", "malformed token") from None
+        """The claims, read strictly, of a token whose signature verifies with the IdM's key."""
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise TokenRejected("invalid_token", "malformed token")
+        header = _segment(parts[0])
+        claims = _segment(parts[1], lenient="kms_accept_malformed_time_claims" in self._faults)
         alg = header.get("alg")
         if alg == "none" and "kms_accept_alg_none" in self._faults:
-            return self._unverified_claims(token)
+            return claims
         if alg == "HS256" and "kms_accept_hmac_public_key" in self._faults:
-            return self._hmac_with_public_key(token)
+            return self._hmac_with_public_key(token, claims)
         if alg != ALGORITHM:
-            raise TokenRejected("invalid_token", f"algorithm {alg!r} not accepted")
+            raise TokenRejected("invalid_token", "algorithm not accepted")
         kid = header.get("kid")
         key = self._jwks.get(kid) if isinstance(kid, str) else None
         if key is None:
             if "kms_accept_unknown_kid" in self._faults:
-                return self._unverified_claims(token)  # the "no key found, nothing to check" bug
+                return claims  # the "no key found, nothing to check" bug
             raise TokenRejected("invalid_token", "unknown signing key")
         if "kms_skip_signature_check" in self._faults:
-            return self._unverified_claims(token)
+            return claims
         try:
-            return jwt.decode(token, key.key, algorithms=[ALGORITHM], options={
-                "verify_signature": True, "verify_exp": False, "verify_nbf": False,
-                "verify_iat": False, "verify_aud": False, "verify_iss": False,
-            })
+            # The signature over exactly these two segments; the claims were read from the same text.
+            jwt.PyJWS().decode(token, key.key, algorithms=[ALGORITHM])
         except jwt.PyJWTError:
             raise TokenRejected("invalid_token", "signature verification failed") from None
+        return claims
 
-    @staticmethod
-    def _unverified_claims(token: str) -> dict:
-        try:
-            return jwt.decode(token, options={"verify_signature": False})
-        except jwt.PyJWTError:
-            raise TokenRejected("invalid_token", "malformed token") from None
-
-    def _hmac_with_public_key(self, token: str) -> dict:
+    def _hmac_with_public_key(self, token: str, claims: dict) -> dict:
         """The classic algorithm-confusion bug, reproduced only under its fault."""
         key = self._jwks.any_key()
         parts = token.split(".")
@@ -179,7 +220,7 @@ class TokenVerifier:
             raise TokenRejected("invalid_token", "malformed token") from None
         if not hmac.compare_digest(expected, given):
             raise TokenRejected("invalid_token", "signature verification failed")
-        return self._unverified_claims(token)
+        return claims
 
     # --- claims ---------------------------------------------------------------------------
     def _check_claims(self, claims: dict) -> None:
@@ -187,16 +228,18 @@ class TokenVerifier:
         for name in ("iss", "sub", "aud", "exp", "iat"):
             if name not in claims:
                 raise TokenRejected("invalid_token", f"claim {name} missing")
+        _string_claim(claims, "iss", required=True)
+        _string_claim(claims, "sub", required=True)
+        for name in ("scope", "mcptt_id", "client_id"):
+            _string_claim(claims, name, required=False)
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if not audiences or not all(isinstance(a, str) for a in audiences):
+            raise TokenRejected("invalid_token", "claim aud is not a string or a list of strings")
         if claims["iss"] != self._issuer and "kms_ignore_issuer" not in self._faults:
             raise TokenRejected("invalid_token", "issuer not trusted")
-        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
         if self._audience not in audiences and "kms_ignore_audience" not in self._faults:
             raise TokenRejected("invalid_token", "token not meant for this KMS")
-        try:
-            exp = float(claims["exp"])
-            nbf = float(claims.get("nbf", claims["iat"]))
-        except (TypeError, ValueError):
-            raise TokenRejected("invalid_token", "time claims are not numbers") from None
+        exp, nbf = self._time_claims(claims, now)
         if now > exp + self._leeway and "kms_accept_expired" not in self._faults:
             raise TokenRejected("invalid_token", "token expired")
         if now < nbf - self._leeway and "kms_ignore_nbf" not in self._faults:
@@ -204,3 +247,17 @@ class TokenVerifier:
         scopes = set(str(claims.get("scope", "")).split())
         if not scopes & self._scopes and "kms_ignore_scope" not in self._faults:
             raise TokenRejected("insufficient_scope", "key management scope missing", 403)
+
+    def _time_claims(self, claims: dict, now: float) -> tuple[float, float]:
+        """exp and nbf (nbf defaults to iat), each a NumericDate; an iat in the future is refused."""
+        if "kms_accept_malformed_time_claims" in self._faults:
+            try:  # the fault: whatever float() makes of them (strings, NaN, Infinity), iat unchecked
+                return float(claims["exp"]), float(claims.get("nbf", claims["iat"]))
+            except (TypeError, ValueError, OverflowError):
+                raise TokenRejected("invalid_token", "time claims are not numbers") from None
+        exp = _numeric_date(claims, "exp")
+        iat = _numeric_date(claims, "iat")
+        nbf = _numeric_date(claims, "nbf") if "nbf" in claims else iat
+        if iat > now + self._leeway:
+            raise TokenRejected("invalid_token", "token issued in the future")
+        return exp, nbf

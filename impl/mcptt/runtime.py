@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from mcsec.impl.mcptt.trace import SipTrace
 from mcsec.impl.sip import TimerConfig
 from mcsec.impl.sip.aio import SipEndpoint
-from mcsec.impl.sip.aio.transport import free_port_pair
+from mcsec.impl.sip.aio.transport import TcpLimits, free_port_pair
 
 T = TypeVar("T")
 _PORT_ATTEMPTS = 20
@@ -29,13 +29,15 @@ class SipRuntime:
     """An event loop thread with one SIP endpoint (UDP and TCP on one port)."""
 
     def __init__(self, *, host: str, port: int, timers: TimerConfig, trace: SipTrace | None = None,
-                 setup: Callable[[SipEndpoint], None] | None = None, netns: str | None = None) -> None:
+                 setup: Callable[[SipEndpoint], None] | None = None, netns: str | None = None,
+                 tcp_limits: TcpLimits | None = None) -> None:
         self.host = host
         self.netns = netns  # the network namespace the SIP sockets are opened in (None: the process's own)
         self._port = port
         self._timers = timers
         self._trace = trace
         self._setup = setup
+        self._tcp_limits = tcp_limits
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="sip", daemon=True)
         self.endpoint: SipEndpoint | None = None
@@ -61,7 +63,8 @@ class SipRuntime:
                 raise RuntimeStartError(f"cannot bind SIP on {self.host}: {exc}") from None
             try:
                 self.endpoint = self.run(SipEndpoint.start(host=self.host, udp_port=port, tcp_port=port,
-                                                           timers=self._timers, netns=self.netns), timeout)
+                                                           timers=self._timers, netns=self.netns,
+                                                           tcp_limits=self._tcp_limits), timeout)
                 break
             except OSError as exc:  # the port was taken between the probe and the bind
                 last = exc

@@ -7,16 +7,18 @@
 The trace holds the exact bytes on the wire, so it holds what the wire holds: ciphertext for a
 protected body, clear text only when a body was sent in clear (the evidence of that fault). It never
 holds keys, tokens or passwords, because they never travel in SIP. Attach it with
-:meth:`SipTrace.attach`, which sets the transports' ``on_wire`` hook.
+:meth:`SipTrace.attach`, which sets the transports' ``on_wire`` hook. The file rotates at the size
+cap of the role's ``rotation`` item (impl/rotation.py).
 """
 from __future__ import annotations
 
 import base64
 import json
 import logging
-import threading
 import time
 from pathlib import Path
+
+from mcsec.impl.rotation import RotatingFile, Rotation
 
 from mcsec.impl.sip import SipParseError, parse_message
 from mcsec.impl.sip.aio import SipEndpoint
@@ -33,13 +35,12 @@ def _hostport(address: Address) -> str:
 class SipTrace:
     """Appends trace lines to ``path`` (thread-safe; a failing write is logged, never raised)."""
 
-    def __init__(self, path: Path | str, *, role: str, ref: str) -> None:
+    def __init__(self, path: Path | str, *, role: str, ref: str, rotation: Rotation = Rotation()) -> None:
         self.path = Path(path)
         self.role = role
         self.ref = ref
-        self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "a", encoding="utf-8")
+        self._file = RotatingFile(self.path, rotation)
+        self._file.open()
 
     def attach(self, endpoint: SipEndpoint) -> None:
         for transport in (endpoint.udp, endpoint.tcp):
@@ -49,10 +50,7 @@ class SipTrace:
     def record(self, direction: str, data: bytes, flow: Flow, peer: Address) -> None:
         try:
             line = self._line(direction, data, flow, peer)
-            with self._lock:
-                if not self._file.closed:
-                    self._file.write(json.dumps(line) + "\n")
-                    self._file.flush()
+            self._file.write((json.dumps(line) + "\n").encode("utf-8"))
         except Exception as exc:  # the trace must never stop the SIP layer
             log.warning("trace write failed: %s", type(exc).__name__)
 
@@ -75,5 +73,4 @@ class SipTrace:
         }
 
     def close(self) -> None:
-        with self._lock:
-            self._file.close()
+        self._file.close()

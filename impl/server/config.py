@@ -12,19 +12,27 @@
 ``ibc`` (optional) configures the clause 7.14 CSK upload: see impl/server/ibc_config.py.
 ``sip_netns`` (optional): the network namespace the SIP sockets are opened in (``host`` is an address
 there); the HTTPS clients (IdM, KMS) stay in the process's own namespace.
+
+``trusted_peers`` (default none): the ``"address:port"`` of the SIP core's SIP-2 face, from which alone a
+P-Asserted-Identity is trusted (RFC 3325); a request from anywhere else is taken as carrying none.
 """
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from mcsec.impl.faults import Faults
+from mcsec.impl.hostport import HostPort
 from mcsec.impl.peer_endpoints import KmsEndpoint, ServiceEndpoint
-from mcsec.impl.roleconfig import optional_string, string as _str, table as _table
+from mcsec.impl.roleconfig import (optional_string, rotation as _rotation, string as _str, table as _table,
+                                   tcp_limits, tcp_limits_json)
+from mcsec.impl.rotation import Rotation
 from mcsec.impl.rolemain import ConfigError
 from mcsec.impl.server import ibc_config
 from mcsec.impl.server.ibc_config import IbcSettings
 from mcsec.impl.sip import SipError, SipUri, parse_uri
+from mcsec.impl.sip.aio.transport import TcpLimits
 from mcsec.impl.smime import ReplayPolicy
 
 
@@ -45,6 +53,14 @@ class ServerConfig:
     netns: str | None = None  # the network namespace its SIP sockets are opened in (impl/netns.py)
     faults: Faults = field(default_factory=Faults)
     ibc: IbcSettings = field(default_factory=IbcSettings)
+    rotation: Rotation = field(default_factory=Rotation)  # size cap of its trace and log
+    tcp: TcpLimits = field(default_factory=TcpLimits)  # bounds of its TCP connections
+    # Where P-Asserted-Identity is trusted from (RFC 3325): the SIP core's SIP-2 face, by address and port.
+    trusted_peers: tuple[HostPort, ...] = ()
+
+    def trusts(self, remote: tuple[str, int]) -> bool:
+        """Whether a request from ``remote`` (its flow's source address and port) comes from the trust domain."""
+        return any(_same_host(peer.host, remote[0]) and peer.port == remote[1] for peer in self.trusted_peers)
 
     def to_json(self) -> dict:
         """The JSON configuration :func:`load` reads back as this configuration (the lab writes it)."""
@@ -57,6 +73,8 @@ class ServerConfig:
             "protection_required": self.protection_required,
             "replay": {"window_s": self.replay.window.total_seconds(), "require_stamp": self.replay.require_stamp},
             "timers_scale": self.timers_scale, "faults": self.faults.names(), "ibc": self.ibc.to_json(),
+            "rotation": self.rotation.to_json(), "tcp": tcp_limits_json(self.tcp),
+            "trusted_peers": [str(peer) for peer in self.trusted_peers],
         }
         if self.trace_path is not None:
             out["trace_path"] = self.trace_path
@@ -125,5 +143,29 @@ def load(config: dict) -> ServerConfig:
         users=users, protection_required=protection,
         replay=ReplayPolicy(window=timedelta(seconds=window), require_stamp=require_stamp),
         timers_scale=float(scale), trace_path=trace, netns=optional_string(config, "sip_netns", where),
-        faults=faults, ibc=ibc_config.parse(config.get("ibc")),
+        faults=faults, ibc=ibc_config.parse(config.get("ibc")), rotation=_rotation(config),
+        tcp=tcp_limits(config), trusted_peers=_trusted_peers(config),
     )
+
+
+def _same_host(a: str, b: str) -> bool:
+    try:
+        return ipaddress.ip_address(a.strip("[]")) == ipaddress.ip_address(b.strip("[]"))
+    except ValueError:
+        return False
+
+
+def _trusted_peers(config: dict) -> tuple[HostPort, ...]:
+    value = config.get("trusted_peers", [])
+    if not isinstance(value, list):
+        raise ConfigError("server configuration: 'trusted_peers' must be a list of \"address:port\"")
+    peers = []
+    for index, text in enumerate(value):
+        try:
+            peer = HostPort.parse(text)
+            ipaddress.ip_address(peer.host)
+        except ValueError:
+            raise ConfigError(f"server configuration: trusted_peers[{index}] must be \"IP address:port\" "
+                              f"(port 1..65535)") from None
+        peers.append(peer)
+    return tuple(peers)

@@ -62,9 +62,11 @@ def build(raw: dict):
     csk = CskReceiver(keys=_key_ring(config, token, kms_ctx), settings=config.ibc, faults=config.faults,
                       store=CskStore())
     uas = McpttUas(config, keys, csk)
-    trace = SipTrace(config.trace_path, role="server", ref="SIP-2") if config.trace_path else None
+    trace = (SipTrace(config.trace_path, role="server", ref="SIP-2", rotation=config.rotation)
+             if config.trace_path else None)
     runtime = SipRuntime(host=config.host, port=config.port, timers=TimerConfig().scaled(config.timers_scale),
-                         trace=trace, setup=uas.install, netns=config.netns)
+                         trace=trace, setup=uas.install, netns=config.netns,
+                         tcp_limits=config.tcp.unbounded if "server_keep_idle_tcp" in config.faults else config.tcp)
     try:
         runtime.start()
     except (RuntimeStartError, OSError) as exc:

@@ -1,6 +1,7 @@
 """The MCPTT server's SIP UAS: REGISTER, MESSAGE, PUBLISH and INVITE with mcptt-info bodies.
 
-For each request: the sender is the P-Asserted-Identity the SIP core inserted (none: 403); the
+For each request: the sender is the P-Asserted-Identity the SIP core inserted, trusted only when the
+request came from the core's SIP-2 address and port (``trusted_peers``; none, or from elsewhere: 403); the
 body's mcptt-info part is found (unsupported required body: 415), opened with the CEK its Key ID
 names (any key or decryption failure: 493, always the same answer), its replay stamp checked
 (replayed or moved: 403), and its calling user checked against the sender's MCPTT ID. A clear
@@ -141,7 +142,7 @@ class McpttUas:
         return ctx.response(status, reason, headers=extra)
 
     async def _handle(self, request: Request, ctx: RequestContext) -> Response:
-        sender = self._sender(request)
+        sender = self._sender(request, ctx.flow.remote)
         if request.method == "MESSAGE" and is_mikey_body(request):
             return await self._upload(request, ctx, sender)
         binding = SipBinding.of_request(request)
@@ -169,8 +170,14 @@ class McpttUas:
             body.apply(response)
         return response
 
-    def _sender(self, request: Request) -> Sender:
+    def _sender(self, request: Request, source: tuple[str, int]) -> Sender:
+        """The sender the SIP core asserts. RFC 3325: an asserted identity counts only from the trust
+        domain (``trusted_peers``: the core's SIP-2 address and port); from anywhere else the request is
+        taken as carrying none, and refused as such."""
         values = request.headers.get_list("P-Asserted-Identity")
+        if values and not self.config.trusts(source) and "server_trust_any_asserted_identity" not in self.faults:
+            log.info("P-Asserted-Identity from %s:%d ignored: not a trusted peer", *source[:2])
+            values = []
         if not values:
             raise Refusal(403, "Forbidden", "No asserted identity")
         for value in values:

@@ -60,6 +60,11 @@ class StreamFramer:
         """Bytes held waiting for the rest of a message."""
         return len(self._buffer)
 
+    @property
+    def in_message(self) -> bool:
+        """Part of a message is held, waiting for the rest (not merely the start of a keep-alive)."""
+        return bool(self._buffer) and not b"\r\n\r\n".startswith(bytes(self._buffer[:4]))
+
     def feed(self, data: bytes) -> list[FramerEvent]:
         """Add received bytes; return the events they complete. Nothing is returned once broken."""
         if self.broken:

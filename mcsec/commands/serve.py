@@ -38,11 +38,15 @@ def describe(lab) -> dict:
     roles: dict[str, dict] = {"idm": {"url": e.idm_url, "issuer": e.idm_issuer, "jwks_uri": e.jwks_uri,
                                       "discovery": e.idm_url + "/.well-known/openid-configuration",
                                       "jwks": jwks}}
+    if e.idm_test_control_secret is not None and "idm" in lab.roles:
+        roles["idm"]["test_control_secret"] = e.idm_test_control_secret
     if "kms" in lab.roles:
         roles["kms"] = {"url": e.kms_url, "kms_uri": p.ixit.kms_uri}
     if e.server is not None and "server" in lab.roles:
         roles["server"] = {"sip": f"{e.server.host}:{e.server.port}", "uri": p.ixit.servers[0].uri,
-                           "transports": ["udp", "tcp"]}
+                           "transports": ["udp", "tcp"],
+                           # RFC 3325: the one SIP core address its P-Asserted-Identity is trusted from
+                           "trusted_core_sip2": [str(peer) for peer in lab.configs["server"].trusted_peers]}
     if e.core_sip1 is not None and "core" in lab.roles:
         roles["core"] = {"sip1": f"{e.core_sip1.host}:{e.core_sip1.port}",
                          "sip2": f"{e.core_sip2.host}:{e.core_sip2.port}",
@@ -72,10 +76,17 @@ def _readable(info: dict) -> str:
                                                       if "sip1" in role else "")
         if name == "client":
             where = ", ".join(f"{u}: {url}" for u, url in role["upper_testers"].items()) + " (upper testers)"
+        if name == "server":
+            where += (f" (trusts P-Asserted-Identity only from the SIP core at "
+                      f"{', '.join(role['trusted_core_sip2'])}: UDP and TCP from that port)")
         lines.append(f"  {name:<6} {where}")
     idm = info["roles"]["idm"]
     lines += [f"  IdM issuer     {idm['issuer']}", f"  IdM discovery  {idm['discovery']}",
-              f"  IdM JWKS       {idm['jwks_uri']}", f"  trust this CA  {info['ca_cert_path']}",
+              f"  IdM JWKS       {idm['jwks_uri']}"]
+    if "test_control_secret" in idm:
+        lines.append(f"  IdM test control secret  {idm['test_control_secret']}  (Authorization: Bearer, "
+                     f"POST /test/tokens)")
+    lines += [f"  trust this CA  {info['ca_cert_path']}",
               f"  KMS scope      {info['kms_scope']}",
               f"  OAuth client   {info['oauth_client']['client_id']} (redirect {info['oauth_client']['redirect_uri']})"]
     for u in info["users"]:

@@ -22,6 +22,8 @@ def _profile(path, info: dict, ca_cert: str, *, idm_url: str, kms_url: str, time
              '[ics]', 'clauses = ["7.13"]', 'protection_required = true', 'idm_test_control = true',
              '[ixit]', f'kms_uri = {_toml_str(info["roles"].get("kms", {}).get("kms_uri", "kms.example.org"))}',
              f'kms_scope = {_toml_str(info["kms_scope"])}',
+             'idm_test_control_secret = '
+             + _toml_str(info["roles"].get("idm", {}).get("test_control_secret", "no-secret-served-" + "x" * 16)),
              '[ixit.endpoints]', f'idm_url = {_toml_str(idm_url)}', f'kms_url = {_toml_str(kms_url)}',
              f'ca_cert = {_toml_str(ca_cert)}',
              '[ixit.timers]', f'http_timeout_s = {timeout_s}',

@@ -94,6 +94,9 @@ def server_profile(folder: Path, info: dict) -> Path:
              ('kms_url = "https://127.0.0.1:39301"', f"kms_url = {_toml(info['roles']['kms']['url'])}")]
     fills += [('"password-printed-by-mcsec-serve"', _toml(u["password"])) for u in info["users"]]
     fills += [('"secret-printed-by-mcsec-serve"', _toml(sv["client_secret"])) for sv in info["servers"]]
+    fills += [('"test-control-secret-printed-by-mcsec-serve"', _toml(info["roles"]["idm"]["test_control_secret"]))]
+    trusted_port = info["roles"]["server"]["trusted_core_sip2"][0].rsplit(":", 1)[1]
+    fills += [("core_sip2 = 0 ", f"core_sip2 = {trusted_port} ")]  # the served server trusts this core port
     for old, new in fills:
         assert old in text, f"examples/server-under-test.toml no longer has {old}"
         text = text.replace(old, new, 1)
@@ -207,6 +210,7 @@ def client_profile(folder: Path, peers: dict, product: dict, core_sip1: int) -> 
         fills += [('"password-printed-by-mcsec-serve"', _toml(u["password"])),
                   ('"sip-password-printed-by-mcsec-serve"', _toml(u["sip_password"]))]
     fills += [('"secret-printed-by-mcsec-serve"', _toml(sv["client_secret"])) for sv in peers["servers"]]
+    fills += [('"test-control-secret-printed-by-mcsec-serve"', _toml(peers["roles"]["idm"]["test_control_secret"]))]
     for old, new in fills:
         assert old in text, f"examples/client-under-test.toml no longer has {old}"
         text = text.replace(old, new, 1)

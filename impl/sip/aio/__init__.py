@@ -3,6 +3,6 @@
 2xx/ACK exchange of a user agent core (``ua_core``). Sockets live here and nowhere else in SIP."""
 
 from .endpoint import EndpointStats, RequestContext, SipEndpoint
-from .transport import Address, Flow, free_port_pair
+from .transport import Address, Flow, TcpLimits, free_port_pair
 
-__all__ = ["Address", "EndpointStats", "Flow", "RequestContext", "SipEndpoint", "free_port_pair"]
+__all__ = ["Address", "EndpointStats", "Flow", "RequestContext", "SipEndpoint", "TcpLimits", "free_port_pair"]

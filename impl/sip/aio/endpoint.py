@@ -56,7 +56,7 @@ from ..transaction_base import (
     client_key,
     server_key,
 )
-from .transport import Address, Flow, TcpTransport, UdpTransport
+from .transport import Address, Flow, TcpLimits, TcpTransport, UdpTransport
 from .ua_core import OkExchange
 
 __all__ = ["SipEndpoint", "RequestContext", "EndpointStats", "RequestHandler"]
@@ -168,9 +168,12 @@ class SipEndpoint:
     @classmethod
     async def start(cls, *, host: str = "127.0.0.1", udp_port: int | None = 0,
                     tcp_port: int | None = 0, timers: TimerConfig | None = None,
-                    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE, netns: str | None = None) -> SipEndpoint:
+                    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE, netns: str | None = None,
+                    tcp_limits: TcpLimits | None = None, bind_outgoing: bool = False) -> SipEndpoint:
         """Bind UDP and/or TCP on ``host`` (port 0: any free port; ``None``: no such transport), with every
-        socket in the network namespace ``netns`` when given (impl/netns.py)."""
+        socket in the network namespace ``netns`` when given (impl/netns.py). ``tcp_limits`` bound the TCP
+        connections (default :class:`TcpLimits`); with ``bind_outgoing`` the TCP connections the endpoint
+        opens leave from its TCP listening port, as its UDP datagrams leave from its UDP port."""
         self = cls(host=host, timers=timers, max_message_size=max_message_size)
         try:
             if udp_port is not None:
@@ -180,7 +183,8 @@ class SipEndpoint:
             if tcp_port is not None:
                 self.tcp = await TcpTransport.listen(host, tcp_port, on_message=self._on_message,
                                                      on_error=self._on_parse_error,
-                                                     max_message_size=max_message_size, netns=netns)
+                                                     max_message_size=max_message_size, netns=netns,
+                                                     limits=tcp_limits, bind_outgoing=bind_outgoing)
         except BaseException:
             await self.close()
             raise

@@ -8,6 +8,14 @@ towards the source address, or the TCP connection the message arrived on.
 Keep-alives are tolerated: empty/CRLF-only datagrams are ignored; on TCP a CRLFCRLF ping is answered
 with a CRLF pong and lone CRLFs are skipped (RFC 5626 section 3.5.1). Only start lines are logged.
 
+TCP connections are bounded (:class:`TcpLimits`): a connection with no traffic either way for
+``idle_timeout_s`` is closed (traffic, keep-alive pings included, resets the timer, so a connection in
+use stays open), and so is one holding part of a message that is not complete ``partial_timeout_s``
+after its first byte (however slowly the rest trickles in). Accepted connections are capped per peer
+address (``max_connections_per_peer``) and overall (``max_connections``, which counts the connections
+the transport opened too); a connection beyond a cap is reset as soon as it is accepted. A peer that
+does not read what is sent to it is cut off once ``max_write_buffer`` bytes wait for it.
+
 A message trace can observe the exact bytes: set ``on_wire`` of a transport to a callable
 ``(direction, data, flow, peer)``, called with ``"in"`` for every datagram or TCP frame received
 (before parsing) and ``"out"`` for every message sent (keep-alives excluded). ``None`` (the default)
@@ -19,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,8 +38,8 @@ from ..framing import Frame, FramingFailure, Ping, StreamFramer
 from ..message import Request, Response
 from ..parser import DEFAULT_MAX_MESSAGE_SIZE, parse_message
 
-__all__ = ["Flow", "TransportStats", "UdpTransport", "TcpTransport", "TcpConnection", "Address", "WireHook",
-           "free_port_pair"]
+__all__ = ["ConnectionClock", "Flow", "TransportStats", "UdpTransport", "TcpTransport", "TcpConnection", "TcpLimits", "Address",
+           "WireHook", "free_port_pair"]
 
 log = logging.getLogger("mcsec.sip.transport")
 
@@ -99,6 +108,59 @@ def free_port_pair(host: str, netns: str | None = None) -> int:
         reservation.release()
 
 
+@dataclass(frozen=True)
+class TcpLimits:
+    """Bounds of the TCP connections of one transport (docs/sip.md, "TCP connections")."""
+
+    idle_timeout_s: float = 300.0          # no byte either way for this long: closed
+    partial_timeout_s: float = 32.0        # a message not complete this long after its first byte: closed
+    max_connections: int = 1024            # accepted ones are refused beyond this many in all
+    max_connections_per_peer: int = 64     # accepted ones are refused beyond this many from one address
+    max_write_buffer: int = 1024 * 1024    # bytes waiting for a peer that does not read: closed beyond
+    enforced: bool = True                  # False only under a fault that restores unbounded connections
+
+    def __post_init__(self) -> None:
+        for name in ("idle_timeout_s", "partial_timeout_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive")
+        for name in ("max_connections", "max_connections_per_peer", "max_write_buffer"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+
+    @property
+    def unbounded(self) -> "TcpLimits":
+        """These limits switched off (the fault that restores idle and partial connections kept forever)."""
+        return TcpLimits(self.idle_timeout_s, self.partial_timeout_s, self.max_connections,
+                         self.max_connections_per_peer, self.max_write_buffer, enforced=False)
+
+
+@dataclass
+class ConnectionClock:
+    """When a TCP connection is due to be closed, from its traffic (sans-IO: times are given).
+
+    ``traffic(now, in_message)`` after bytes went either way; ``in_message`` says whether part of a
+    message is now held waiting for the rest (None: unchanged, e.g. after a send). The deadline is
+    the idle limit from the last traffic, or the partial-message limit from the first byte of the
+    incomplete message, whichever comes first; more bytes of that message do not move the latter."""
+
+    limits: TcpLimits
+    last_traffic: float
+    partial_since: float | None = None
+
+    def traffic(self, now: float, in_message: bool | None = None) -> None:
+        self.last_traffic = now
+        if in_message is False:
+            self.partial_since = None
+        elif in_message and self.partial_since is None:
+            self.partial_since = now
+
+    def deadline(self) -> tuple[float, str]:
+        idle = (self.last_traffic + self.limits.idle_timeout_s, "idle")
+        if self.partial_since is None:
+            return idle
+        return min(idle, (self.partial_since + self.limits.partial_timeout_s, "partial"))
+
+
 @dataclass
 class TransportStats:
     """Counters of one transport (no message content is kept)."""
@@ -108,6 +170,10 @@ class TransportStats:
     keepalives: int = 0
     parse_errors: int = 0
     connections_closed_on_error: int = 0
+    connections_refused: int = 0          # accepted beyond a cap and reset at once
+    connections_closed_idle: int = 0      # no traffic for idle_timeout_s
+    connections_closed_partial: int = 0   # a message incomplete partial_timeout_s after its first byte
+    connections_closed_unread: int = 0    # the peer did not read: max_write_buffer exceeded
 
 
 @dataclass(eq=False)
@@ -230,11 +296,12 @@ class UdpTransport:
 
 
 class TcpConnection:
-    """One TCP connection with its framer and reader task."""
+    """One TCP connection with its framer, its reader task and its idle / partial-message timer."""
 
     def __init__(self, owner: TcpTransport, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter) -> None:
+                 writer: asyncio.StreamWriter, *, accepted: bool = False) -> None:
         self.owner = owner
+        self.accepted = accepted  # the peer opened it (counted against the per-peer cap)
         self.reader = reader
         self.writer = writer
         peer = writer.get_extra_info("peername")
@@ -245,14 +312,59 @@ class TcpConnection:
         self.flow = Flow("tcp", self.remote, self.local, connection=self)
         self.closed = False
         self._task: asyncio.Task[None] | None = None
+        self._loop = asyncio.get_running_loop()
+        self.clock = ConnectionClock(owner.limits, self._loop.time())
+        self._timer: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._read_loop())
+        self._task = self._loop.create_task(self._read_loop())
+        self._arm()
+
+    # --- the one timer: idle connection, or a message left incomplete --------------------------------
+    def _arm(self) -> None:
+        """Set the timer for the current deadline, unless it is set for that time or earlier already
+        (it re-checks when it fires, so a deadline that traffic moved later needs nothing now)."""
+        if self.closed or not self.owner.limits.enforced:
+            return
+        when, _ = self.clock.deadline()
+        if self._timer is not None:
+            if self._timer.when() <= when:
+                return
+            self._timer.cancel()
+        self._timer = self._loop.call_at(when, self._check)
+
+    def _check(self) -> None:
+        """Fired at the earliest deadline known when armed; traffic since may have moved it later."""
+        self._timer = None
+        if self.closed:
+            return
+        when, why = self.clock.deadline()
+        if self._loop.time() < when:
+            self._arm()
+            return
+        stats = self.owner.stats
+        if why == "idle":
+            stats.connections_closed_idle += 1
+            log.info("closing TCP connection from %s: no traffic for %.0f s", self.remote,
+                     self.owner.limits.idle_timeout_s)
+        else:
+            stats.connections_closed_partial += 1
+            log.info("closing TCP connection from %s: a message still incomplete %.0f s after its first byte",
+                     self.remote, self.owner.limits.partial_timeout_s)
+        self.close()
 
     def send(self, data: bytes) -> None:
         if self.closed or self.writer.is_closing():
             raise TransportError(f"TCP connection to {self.remote} is closed")
+        limits = self.owner.limits
+        if limits.enforced and self.writer.transport.get_write_buffer_size() + len(data) > limits.max_write_buffer:
+            self.owner.stats.connections_closed_unread += 1
+            log.info("closing TCP connection to %s: %d bytes wait for a peer that does not read", self.remote,
+                     self.writer.transport.get_write_buffer_size())
+            self.close()
+            raise TransportError(f"TCP connection to {self.remote} closed: the peer does not read")
         self.writer.write(data)
+        self.clock.traffic(self._loop.time())
         self.owner.stats.sent += 1
         if self.owner.on_wire is not None:
             self.owner.on_wire("out", data, self.flow, self.remote)
@@ -281,6 +393,8 @@ class TcpConnection:
                         log.info("unframeable TCP stream from %s: %s", self.remote, event.error.detail)
                         self.owner._on_error(event.error, self.flow)
                         return
+                self.clock.traffic(self._loop.time(), self.framer.in_message)
+                self._arm()  # the first byte of a message brings the deadline forward
         except (ConnectionError, OSError) as exc:
             log.info("TCP connection to %s failed: %s", self.remote, exc)
         except asyncio.CancelledError:
@@ -292,6 +406,9 @@ class TcpConnection:
         if self.closed:
             return
         self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self.owner._forget(self)
         self.writer.close()
 
@@ -314,29 +431,38 @@ class TcpTransport:
     name = "tcp"
     reliable = True
 
-    def __init__(self, on_message: OnMessage, on_error: OnError, max_message_size: int) -> None:
+    def __init__(self, on_message: OnMessage, on_error: OnError, max_message_size: int,
+                 limits: TcpLimits | None = None) -> None:
         self._on_message = on_message
         self._on_error = on_error
         self.max_message_size = max_message_size
+        self.limits = limits or TcpLimits()
         self.stats = TransportStats()
         self.on_wire: WireHook | None = None
         self._server: asyncio.Server | None = None
         self._connections: dict[Address, TcpConnection] = {}
         self._all: set[TcpConnection] = set()
+        self._per_peer: dict[str, int] = {}  # peer address (host) -> live connections it opened to us
         self.local_address: Address = ("", 0)
         self.netns: str | None = None
+        self.source_port: int | None = None  # connections it opens leave from this port (bind_outgoing)
 
     @classmethod
     async def listen(cls, host: str = "127.0.0.1", port: int = 0, *, on_message: OnMessage,
                      on_error: OnError, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-                     netns: str | None = None) -> TcpTransport:
+                     netns: str | None = None, limits: TcpLimits | None = None,
+                     bind_outgoing: bool = False) -> TcpTransport:
         """Listen on ``host:port`` (``port=0`` picks a free port; see :attr:`local_address`), in the network
-        namespace ``netns`` when given; connections it opens are made there too."""
-        self = cls(on_message, on_error, max_message_size)
+        namespace ``netns`` when given; connections it opens are made there too. With ``bind_outgoing``
+        the connections it opens leave from the listening address and port (SO_REUSEPORT on both), so a
+        peer that trusts this address and port can tell them from any other local process's."""
+        self = cls(on_message, on_error, max_message_size, limits)
         self.netns = netns
         sock = socket_in(netns, _family(host), socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if bind_outgoing:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind((host, port))
             sock.listen(100)
             sock.setblocking(False)
@@ -346,22 +472,66 @@ class TcpTransport:
         self._server = await asyncio.start_server(self._accepted, sock=sock)
         sockname = self._server.sockets[0].getsockname()
         self.local_address = (sockname[0], sockname[1])
+        if bind_outgoing:
+            self.source_port = self.local_address[1]
         return self
 
-    def _adopt(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> TcpConnection:
-        connection = TcpConnection(self, reader, writer)
+    @property
+    def connection_count(self) -> int:
+        """Live connections, accepted and opened."""
+        return len(self._all)
+
+    def connections_from(self, host: str) -> int:
+        """Live connections that ``host`` opened to this transport."""
+        return self._per_peer.get(host, 0)
+
+    def _adopt(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
+               accepted: bool = False) -> TcpConnection:
+        connection = TcpConnection(self, reader, writer, accepted=accepted)
         self._connections[connection.remote] = connection
         self._all.add(connection)
+        if accepted:
+            self._per_peer[connection.remote[0]] = self._per_peer.get(connection.remote[0], 0) + 1
         connection.start()
         return connection
 
+    def _over_cap(self, host: str) -> str | None:
+        if not self.limits.enforced:
+            return None
+        if len(self._all) >= self.limits.max_connections:
+            return f"{len(self._all)} connections in all"
+        if self._per_peer.get(host, 0) >= self.limits.max_connections_per_peer:
+            return f"{self._per_peer[host]} connections from {host}"
+        return None
+
     async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._adopt(reader, writer)
+        peer = writer.get_extra_info("peername")
+        reason = self._over_cap(peer[0]) if peer else None
+        if reason is not None:
+            self.stats.connections_refused += 1
+            if self.stats.connections_refused == 1 or self.stats.connections_refused % 100 == 0:
+                log.warning("refusing TCP connections beyond the cap (%s); %d refused so far", reason,
+                            self.stats.connections_refused)
+            sock = writer.get_extra_info("socket")
+            if sock is not None:  # a reset, not a close: no TIME_WAIT left behind for refused connections
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.close()
+            return
+        self._adopt(reader, writer, accepted=True)
 
     def _forget(self, connection: TcpConnection) -> None:
         if self._connections.get(connection.remote) is connection:
             del self._connections[connection.remote]
-        self._all.discard(connection)
+        if connection in self._all:
+            self._all.discard(connection)
+            if not connection.accepted:
+                return
+            host = connection.remote[0]
+            left = self._per_peer.get(host, 0) - 1
+            if left > 0:
+                self._per_peer[host] = left
+            else:
+                self._per_peer.pop(host, None)
 
     async def connect(self, remote: Address, *, timeout: float = 5.0) -> TcpConnection:
         """An open connection to ``remote``: an existing one (accepted or opened) or a new one."""
@@ -375,10 +545,14 @@ class TcpTransport:
         return self._adopt(reader, writer)
 
     async def _open(self, remote: Address) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        if self.netns is None:
+        if self.netns is None and self.source_port is None:
             return await asyncio.open_connection(*remote)
         sock = socket_in(self.netns, _family(remote[0]), socket.SOCK_STREAM)
         try:
+            if self.source_port is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                sock.bind((self.local_address[0], self.source_port))
             sock.setblocking(False)
             await asyncio.get_running_loop().sock_connect(sock, remote)
         except BaseException:

@@ -15,6 +15,7 @@ import pytest
 from mcsec.fixtures.lab import Lab
 from mcsec.fixtures.profile import Profile, load
 from mcsec.fixtures.lab.roleprocess import RoleProcess
+from mcsec.impl.sip.aio import free_port_pair
 from tests.unit.client.proxy import TestCore
 from tests.unit.server.harness import server_address, start_server
 
@@ -59,16 +60,24 @@ def lab(profile: Profile, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 @pytest.fixture(scope="package")
-def server(lab: Lab, profile: Profile, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RoleProcess]:
-    process = start_server(lab, profile, tmp_path_factory.mktemp("client-server"))
+def core_port() -> int:
+    """The test SIP core's port, chosen before the server starts: the server trusts it (RFC 3325)."""
+    return free_port_pair("127.0.0.1")
+
+
+@pytest.fixture(scope="package")
+def server(lab: Lab, profile: Profile, core_port: int,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[RoleProcess]:
+    process = start_server(lab, profile, tmp_path_factory.mktemp("client-server"),
+                           trusted_peers=[f"127.0.0.1:{core_port}"])
     yield process
     process.stop()
 
 
 @pytest.fixture(scope="package")
-def core(server: RoleProcess, profile: Profile) -> Iterator[TestCore]:
+def core(server: RoleProcess, profile: Profile, core_port: int) -> Iterator[TestCore]:
     proxy = TestCore(server_address(server),
-                     {u.username: (u.impu, u.sip_password) for u in profile.ixit.users})
+                     {u.username: (u.impu, u.sip_password) for u in profile.ixit.users}, port=core_port)
     proxy.start()
     yield proxy
     proxy.stop()

@@ -17,15 +17,16 @@ class TestCore:
     __test__ = False
 
     def __init__(self, server: tuple[str, int], users: dict[str, tuple[str, str]], *,
-                 transport: str = "udp") -> None:
-        """``users``: digest username -> (IMPU, SIP password)."""
+                 transport: str = "udp", port: int = 0) -> None:
+        """``users``: digest username -> (IMPU, SIP password); ``port``: where it listens and sends from (the
+        address and port the MCPTT server trusts P-Asserted-Identity from)."""
         self.server = server
         self.users = users
         self.transport = transport
         self.verifier = Verifier("ims.example.org")
         self.challenges = 0
         self.relayed: list[str] = []
-        self.runtime = SipRuntime(host="127.0.0.1", port=0, timers=TimerConfig().scaled(0.05), setup=self._install)
+        self.runtime = SipRuntime(host="127.0.0.1", port=port, timers=TimerConfig().scaled(0.05), setup=self._install)
 
     @property
     def address(self) -> tuple[str, int]:

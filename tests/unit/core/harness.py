@@ -186,8 +186,8 @@ class TestUa:
 
 
 def core_config(run_dir: Path, as_port: int, passwords: dict[str, str], *, as_transport: str = "udp",
-                faults: list[str] | None = None) -> dict:
-    return {
+                faults: list[str] | None = None, **extra: object) -> dict:
+    return {**extra,
         "host": "127.0.0.1", "sip1_port": 0, "sip2_port": 0, "domain": DOMAIN,
         "as": {"host": "127.0.0.1", "port": as_port, "transport": as_transport, "uri": AS_URI},
         "users": [{"impu": impu(u), "username": u, "password": passwords[u]} for u in USERS],
@@ -218,13 +218,13 @@ class CoreUnderTest:
 
 
 def start_core(loop: LoopThread, run_dir: Path, *, faults: list[str] | None = None,
-               as_transport: str = "udp") -> CoreUnderTest:
+               as_transport: str = "udp", **extra: object) -> CoreUnderTest:
     """The fake AS first (the core needs its address), then the core process."""
     fake_as = loop.run(FakeAs.start())
     passwords = {u: f"pw-{u}-{secrets.token_hex(12)}" for u in USERS}
     as_port = fake_as.endpoint.address(as_transport)[1]
     process = RoleProcess("core", "mcsec.impl.core", core_config(run_dir, as_port, passwords,
-                                                           as_transport=as_transport, faults=faults),
+                                                           as_transport=as_transport, faults=faults, **extra),
                           run_dir)
     try:
         process.start(timeout=15)

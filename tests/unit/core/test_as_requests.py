@@ -161,3 +161,26 @@ def test_sip2_over_tcp_when_configured(loop: LoopThread, tmp_path) -> None:
         assert [r.request.body for r in ua.received] == [BODY]
     finally:
         stop_core(loop, core_tcp)
+
+
+def test_requests_to_the_as_leave_sip2_from_its_listening_port_over_udp_and_tcp(loop: LoopThread, tmp_path) -> None:
+    """The MCPTT server trusts P-Asserted-Identity from the core's SIP-2 address and port only (RFC 3325):
+    over TCP the core's connection to it leaves from that port too, not from an ephemeral one."""
+    from tests.unit.core.harness import start_core, stop_core
+    for transport in ("udp", "tcp"):
+        core = start_core(loop, tmp_path / transport, as_transport=transport)
+
+        async def scenario() -> None:
+            ua = await TestUa.start(core.sip1, "udp", "dave")
+            try:
+                assert (await ua.register(core.passwords["dave"]))[1].status == 200
+                assert (await ua.send(ua.new_request("MESSAGE", body=b"x", content_type="text/plain"))).status == 200
+            finally:
+                await ua.close()
+
+        try:
+            loop.run(scenario())
+            sources = {(r.transport, r.source) for r in core.fake_as.received}
+            assert sources == {(transport, core.sip2)}, sources
+        finally:
+            stop_core(loop, core)

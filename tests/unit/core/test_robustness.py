@@ -153,3 +153,78 @@ def test_core_stops_promptly(loop: LoopThread, tmp_path: Path) -> None:
     began = time.monotonic()
     stop_core(loop, core)
     assert time.monotonic() - began < 4.0
+
+
+# --- TCP connections that send part of a message and go quiet --------------------------------------
+
+PARTIAL = b"MESSAGE sip:mcptt-as@example.org SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKquiet\r\nX-: "
+GUARD_S = 30.0  # reached only by a core that never closes them
+
+
+async def _held(address: tuple[str, int], count: int) -> list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    held = []
+    for _ in range(count):
+        reader, writer = await asyncio.open_connection(*address)
+        try:
+            writer.write(PARTIAL)
+            await writer.drain()
+        except (ConnectionError, OSError):
+            pass  # refused: reset by the core
+        held.append((reader, writer))
+    return held
+
+
+async def _closed(reader: asyncio.StreamReader) -> bool:
+    try:
+        while await asyncio.wait_for(reader.read(65536), GUARD_S):
+            pass
+    except asyncio.TimeoutError:
+        return False
+    except (ConnectionError, OSError):
+        pass
+    return True
+
+
+def test_quiet_partial_tcp_connections_are_closed_capped_and_the_core_keeps_serving(loop: LoopThread, tmp_path):
+    from tests.unit.core.harness import start_core, stop_core
+    core = start_core(loop, tmp_path, tcp={"partial_timeout_s": 0.5, "max_connections_per_peer": 20,
+                                           "max_connections": 200})
+
+    async def scenario() -> list[bool]:
+        held = await _held(core.sip1, 40)  # 20 accepted, 20 refused at once
+        closed = await asyncio.gather(*(_closed(reader) for reader, _ in held))
+        for _, writer in held:
+            writer.close()
+        ua = await TestUa.start(core.sip1, "tcp", "dave")  # the core still serves, over TCP too
+        try:
+            assert (await ua.register(core.passwords["dave"]))[1].status == 200
+        finally:
+            await ua.close()
+        return closed
+
+    try:
+        assert all(loop.run(scenario(), timeout=4 * GUARD_S))
+    finally:
+        stop_core(loop, core)
+    log = core.process.log_path.read_text()
+    assert "refusing TCP connections beyond the cap" in log
+    assert log.count("still incomplete") == 20
+
+
+def test_the_fault_core_keep_idle_tcp_keeps_them(loop: LoopThread, tmp_path):
+    from tests.unit.core.harness import start_core, stop_core
+    core = start_core(loop, tmp_path, tcp={"partial_timeout_s": 0.2, "idle_timeout_s": 0.2,
+                                           "max_connections_per_peer": 5}, faults=["core_keep_idle_tcp"])
+
+    async def scenario() -> bool:
+        held = await _held(core.sip1, 10)
+        await asyncio.sleep(1.0)  # five times both limits: still open, since the fault keeps them
+        still_open = not any(reader.at_eof() for reader, _ in held)
+        for _, writer in held:
+            writer.close()
+        return still_open
+
+    try:
+        assert loop.run(scenario(), timeout=GUARD_S)
+    finally:
+        stop_core(loop, core)

@@ -97,3 +97,58 @@ def test_log_has_no_password_or_authorization_value(loop: LoopThread, core: Core
     assert digest_response.encode() in trace
     for secret in (*core.passwords.values(), digest_response, "Authorization", "Digest username"):
         assert secret not in log_text
+
+
+# --- bounded trace and log -------------------------------------------------------------------------
+
+def _junk(port: int, n: int) -> bytes:
+    """A request the core answers 400 (Max-Forwards not a number), about 1.5 KB, answered to ``port``."""
+    return (f"MESSAGE sip:mcptt-as@example.org SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKrot{n}\r\n"
+            f"Max-Forwards: lots\r\nFrom: <sip:x@example.org>;tag=1\r\nTo: <sip:y@example.org>\r\n"
+            f"Call-ID: rotation-{n}\r\nCSeq: 1 MESSAGE\r\nX-Pad: {'p' * 1400}\r\nContent-Length: 0\r\n\r\n").encode()
+
+
+def _flood(core: CoreUnderTest, count: int) -> None:
+    """``count`` requests, each answered before the next is sent (bounded by count, not by time)."""
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(10)  # only a core that stopped answering reaches it
+        for n in range(count):
+            sock.sendto(_junk(sock.getsockname()[1], n), core.sip1)
+            assert sock.recv(65535).startswith(b"SIP/2.0 400 ")
+
+
+def _files(path) -> list:
+    from mcsec.fixtures.lab.follow import rotated
+    return [*rotated(path), path]
+
+
+def test_trace_and_log_rotate_at_the_configured_cap(loop: LoopThread, tmp_path) -> None:
+    from tests.unit.core.harness import start_core, stop_core
+    cap = 16 * 1024
+    core = start_core(loop, tmp_path, rotation={"max_bytes": cap, "backups": 2})
+    try:
+        _flood(core, 120)  # about 2 x 120 trace lines of 2 KB: many times the cap
+    finally:
+        stop_core(loop, core)
+    traces = _files(core.trace_path)
+    assert [p.name for p in traces] == ["core-trace.jsonl.2", "core-trace.jsonl.1", "core-trace.jsonl"]
+    assert all(p.stat().st_size <= cap for p in traces)
+    last = json.loads(core.trace_path.read_bytes().splitlines()[-1])
+    assert last["dir"] == "out" and "rotation-119" in last["call_id"]
+    logs = _files(core.process.log_path)
+    assert len(logs) == 3 and all(p.stat().st_size <= cap + 1024 for p in logs)
+    assert "SIP-1 in udp" in core.process.log_path.read_text()
+
+
+def test_the_fault_core_unbounded_trace_never_rotates(loop: LoopThread, tmp_path) -> None:
+    from tests.unit.core.harness import start_core, stop_core
+    cap = 16 * 1024
+    core = start_core(loop, tmp_path, rotation={"max_bytes": cap, "backups": 2}, faults=["core_unbounded_trace"])
+    try:
+        _flood(core, 60)
+    finally:
+        stop_core(loop, core)
+    assert _files(core.trace_path) == [core.trace_path]
+    assert core.trace_path.stat().st_size > 4 * cap

@@ -65,7 +65,13 @@ BAD = {
     "lifetime not an integer": (lambda c: _with(c, "access_token_lifetime_s", "300"), "access_token_lifetime_s"),
     "plain http issuer": (lambda c: _with(c, "issuer", "http://idm.example.org"), "issuer"),
     "test_control not a boolean": (lambda c: _with(c, "test_control", "yes"), "test_control"),
+    "test control secret too short": (lambda c: _with(c, "test_control_secret", "short"), "test_control_secret"),
+    "test control secret with a space": (lambda c: _with(c, "test_control_secret", "x" * 20 + " y"),
+                                         "test_control_secret"),
+    "test control secret not a string": (lambda c: _with(c, "test_control_secret", 12345678901234567),
+                                         "test_control_secret"),
     "unknown fault": (lambda c: _with(c, "faults", ["idm_no_such_fault"]), "faults"),
+    "rotation cap too small": (lambda c: _with(c, "rotation", {"max_bytes": 10}), "rotation.max_bytes"),
     "unknown item": (lambda c: _with(c, "issuers", None), "issuers"),
     "bad log level": (lambda c: _with(c, "log_level", "LOUD"), "log_level"),
 }

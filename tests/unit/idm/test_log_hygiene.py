@@ -41,5 +41,6 @@ def test_log_of_the_deployed_idm_holds_no_secret(idm):
 
 def test_log_with_test_control_holds_no_secret(idm_ctl):
     used = _exercise(idm_ctl)
-    used.append(idm_ctl.post_json("/test/tokens", {"principal": "alice"}).json()["token"])
+    used.append(idm_ctl.mint({"principal": "alice"}).json()["token"])
+    used.append(idm_ctl.test_control_secret)
     _assert_clean(idm_ctl, used)

@@ -76,8 +76,18 @@ class IdmUnderTest:
         return self.request("POST", path, urlencode(fields).encode(),
                             {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
 
-    def post_json(self, path: str, value: object) -> Answer:
-        return self.request("POST", path, json.dumps(value).encode(), {"Content-Type": "application/json"})
+    def post_json(self, path: str, value: object, headers: dict[str, str] | None = None) -> Answer:
+        return self.request("POST", path, json.dumps(value).encode(),
+                            {"Content-Type": "application/json", **(headers or {})})
+
+    @property
+    def test_control_secret(self) -> str:
+        """The secret the IdM demands on its test control surface (from its ready line)."""
+        return self.info["test_control_secret"]
+
+    def mint(self, value: object) -> Answer:
+        """POST /test/tokens with the test control secret."""
+        return self.post_json("/test/tokens", value, {"Authorization": f"Bearer {self.test_control_secret}"})
 
     # --- the code grant, step by step -------------------------------------------------
     def authorization_request(self, **overrides: str | None) -> tuple[dict[str, str], str]:

@@ -75,3 +75,44 @@ def test_store_issues_unique_tagged_key_ids_bound_to_one_server():
 def test_each_store_fault_is_observable(fault, observe):
     assert not observe(CekStore(3600, Faults()))
     assert observe(CekStore(3600, Faults([fault])))
+
+
+def test_expired_cek_records_are_dropped_and_live_ones_kept():
+    store = CekStore(60, Faults())
+    old = [store.issue("sip:a@x", "sip:as@x", NOW) for _ in range(500)]
+    later = NOW + dt.timedelta(seconds=30)
+    young = store.issue("sip:a@x", "sip:as@x", later)
+    assert len(store) == 501
+    at_expiry = NOW + dt.timedelta(seconds=60)  # the first 500 are refused from this instant
+    assert store.for_server(old[0].key_id, "sip:as@x", at_expiry) is None
+    assert len(store) == 1
+    assert store.for_server(young.key_id, "sip:as@x", at_expiry) == young
+    store.issue("sip:a@x", "sip:as@x", later + dt.timedelta(seconds=60))
+    assert len(store) == 1, "the CEK issued at +30 s should be gone at +90 s"
+
+
+def test_the_fault_kms_keep_expired_ceks_keeps_them():
+    store = CekStore(60, Faults(["kms_keep_expired_ceks"]))
+    records = [store.issue("sip:a@x", "sip:as@x", NOW) for _ in range(100)]
+    store.issue("sip:a@x", "sip:as@x", NOW + dt.timedelta(hours=1))
+    assert len(store) == 101
+    assert store.for_server(records[0].key_id, "sip:as@x", NOW + dt.timedelta(hours=1)) is None  # still refused
+
+
+def test_key_ids_never_repeat_and_need_no_record_of_the_past():
+    store = CekStore(1, Faults())
+    ids = set()
+    for i in range(20_000):  # each CEK has expired before the next is issued: nothing is held
+        ids.add(store.issue("o", "s", NOW + dt.timedelta(seconds=2 * i)).key_id)
+    assert len(ids) == 20_000 and len(store) == 1
+    assert all(purpose_of(k) == CEK_PURPOSE_TAG for k in ids)
+    low = sorted(k & 0x0FFFFFFF for k in ids)
+    assert low[-1] - low[0] > 1 << 26, "Key IDs are spread over the 28 bits, not a counter"
+
+
+def test_the_key_id_permutation_is_one_to_one_and_keyed():
+    from mcsec.impl.kms.cekstore import KeyIdPermutation
+    permute = KeyIdPermutation(b"k" * 32)
+    outputs = {permute(n) for n in range(1 << 16)}
+    assert len(outputs) == 1 << 16 and max(outputs) < 1 << 28
+    assert [permute(n) for n in range(8)] != [KeyIdPermutation(b"j" * 32)(n) for n in range(8)]

@@ -75,3 +75,21 @@ def test_no_key_or_token_reaches_the_logs(lab, alice_token):
         assert text, f"{role.name} log is empty: the check would prove nothing"
         for secret in secrets:
             assert secret not in text, f"a secret reached the {role.name} log"
+
+
+def _minted(lab, **request) -> str:
+    import json
+    reply = httpclient.request("POST", lab.endpoints.idm_url + "/test/tokens", context=lab.ssl_context,
+                               body=json.dumps({"principal": "alice", **request}).encode(),
+                               headers={"Content-Type": "application/json",
+                                        "Authorization": f"Bearer {lab.endpoints.idm_test_control_secret}"})
+    assert reply.status == 200, reply.body
+    return json.loads(reply.body)["token"]
+
+
+@pytest.mark.parametrize("request_", [{"non_finite": {"exp": "Infinity"}}, {"claims": {"exp": "99999999999"}},
+                                      {"claims": {"iat": 10 ** 12}}], ids=["exp Infinity", "exp a string", "iat 10^12"])
+def test_cek_issue_with_time_claims_that_are_not_numeric_dates_is_refused(lab, request_):
+    client = CekClient(lab.endpoints.kms_url, lab.profile.ixit.kms_uri, lab.ssl_context)
+    reply = client.issue(_minted(lab, **request_), "sip:alice@example.org", "sip:mcptt-as@example.org")
+    assert reply.status == 401 and reply.cek is None

@@ -1,4 +1,5 @@
 """TokenVerifier: every check, and each named fault switching exactly that check off."""
+import base64
 import time
 
 import jwt
@@ -108,3 +109,82 @@ def test_authorization_header_forms(idm_key, header, status, error):
 def test_no_token_fault_gives_an_anonymous_principal(idm_key):
     p = _verifier(idm_key, "kms_no_token_required").from_authorization(None)
     assert p.anonymous and p.mcptt_id is None
+
+
+# --- time claims of the wrong type (RFC 7519 2: NumericDate is a finite JSON number) -----------------
+
+def _raw_token(key, payload: str) -> str:
+    """A token signed with the IdM key over exactly ``payload`` (JSON text, possibly not strict JSON)."""
+    return jwt.api_jws.encode(payload.encode(), key, algorithm="ES256", headers={"kid": "k1", "typ": "at+jwt"})
+
+
+def _payload(**literals: str) -> str:
+    """The claims of a good token as JSON text, with some claims written as the given literals."""
+    now = int(time.time())
+    claims = {"iss": f'"{ISSUER}"', "sub": '"alice"', "aud": f'"{AUD}"', "iat": str(now), "nbf": str(now),
+              "exp": str(now + 300), "scope": f'"openid {SCOPE}"', "mcptt_id": '"sip:alice@example.org"'}
+    claims.update(literals)
+    return "{" + ", ".join(f'"{name}": {text}' for name, text in claims.items()) + "}"
+
+
+BAD_TIME_CLAIMS = {
+    "exp a string": {"exp": f'"{NOW + 300}"'},
+    "exp a string far ahead": {"exp": '"99999999999"'},
+    "exp NaN": {"exp": "NaN"},
+    "exp Infinity": {"exp": "Infinity"},
+    "exp 1e400": {"exp": "1e400"},
+    "exp true": {"exp": "true"},
+    "exp null": {"exp": "null"},
+    "nbf -Infinity": {"nbf": "-Infinity"},
+    "nbf a string": {"nbf": f'"{NOW}"'},
+    "iat a string": {"iat": f'"{NOW}"'},
+    "iat NaN": {"iat": "NaN"},
+    "iat 10^12": {"iat": "1000000000000"},
+    "iat an hour ahead": {"iat": str(NOW + 3600), "nbf": str(NOW)},
+}
+
+
+@pytest.mark.parametrize("literals", BAD_TIME_CLAIMS.values(), ids=BAD_TIME_CLAIMS.keys())
+def test_time_claims_that_are_not_numeric_dates_are_refused(idm_key, literals):
+    token = _raw_token(idm_key, _payload(**literals))
+    with pytest.raises(TokenRejected) as refused:
+        _verifier(idm_key).verify(token)
+    assert (refused.value.status, refused.value.error) == (401, "invalid_token")
+    assert token not in refused.value.description
+
+
+@pytest.mark.parametrize("name", ["exp NaN", "exp Infinity", "exp a string far ahead", "nbf -Infinity", "iat 10^12",
+                                  "iat a string"])
+def test_the_fault_kms_accept_malformed_time_claims_lets_them_through(idm_key, name):
+    token = _raw_token(idm_key, _payload(**BAD_TIME_CLAIMS[name]))
+    assert _verifier(idm_key, "kms_accept_malformed_time_claims").verify(token).subject == "alice"
+
+
+def test_an_iat_within_the_leeway_ahead_is_accepted_and_float_dates_are_numbers(idm_key):
+    now = time.time()
+    v = _verifier(idm_key)
+    v.verify(_raw_token(idm_key, _payload(iat=str(int(now) + 10), nbf=str(int(now)))))
+    v.verify(_raw_token(idm_key, _payload(iat=repr(now), nbf=repr(now), exp=repr(now + 300.5))))
+
+
+@pytest.mark.parametrize("literals", [{"sub": "7"}, {"iss": '["https://idm.test"]'}, {"aud": "[]"},
+                                      {"aud": f'["{AUD}", 7]'}, {"scope": f'["{SCOPE}"]'}, {"mcptt_id": "{}"}],
+                         ids=["sub a number", "iss a list", "aud empty", "aud with a number", "scope a list",
+                              "mcptt_id an object"])
+def test_string_claims_of_the_wrong_type_are_refused(idm_key, literals):
+    with pytest.raises(TokenRejected) as refused:
+        _verifier(idm_key).verify(_raw_token(idm_key, _payload(**literals)))
+    assert refused.value.error == "invalid_token"
+
+
+@pytest.mark.parametrize("payload", ['{"sub": "a", "sub": "b"}', "[" * 40_000, '{"a": ' * 40 + "1" + "}" * 40])
+def test_claims_that_are_not_strict_json_are_a_malformed_token(idm_key, payload):
+    with pytest.raises(TokenRejected, match="malformed"):
+        _verifier(idm_key).verify(_raw_token(idm_key, payload))
+
+
+def test_a_header_nested_beyond_bounds_is_a_malformed_token_not_a_crash(idm_key):
+    header = base64.urlsafe_b64encode(b"[" * 40_000).rstrip(b"=").decode()
+    good = _token(idm_key).split(".")
+    with pytest.raises(TokenRejected, match="malformed"):
+        _verifier(idm_key).verify(".".join([header, good[1], good[2]]))

@@ -62,7 +62,9 @@ class Tokens:
         reply = httpclient.request(
             "POST", self._lab.endpoints.idm_url + "/test/tokens",
             body=json.dumps({"principal": principal, **request}).encode(),
-            headers={"Content-Type": "application/json"}, context=self._lab.ssl_context)
+            headers={"Content-Type": "application/json",
+                     "Authorization": f"Bearer {self._lab.endpoints.idm_test_control_secret}"},
+            context=self._lab.ssl_context)
         assert reply.status == 200, reply.body
         return json.loads(reply.body)["token"]
 

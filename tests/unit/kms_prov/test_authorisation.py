@@ -121,3 +121,15 @@ def test_request_naming_another_kms_is_refused(bare_client, tokens, lab):
     reply = bare_client.post(provxml.INIT_PATH, tokens.user("alice"), body)
     assert reply.status == 400 and reply.error.code == 2
     _no_key_material(reply)
+
+
+@pytest.mark.parametrize("request_", [{"non_finite": {"exp": "Infinity"}}, {"non_finite": {"exp": "NaN"}},
+                                      {"non_finite": {"nbf": "-Infinity"}}, {"claims": {"exp": "99999999999"}},
+                                      {"claims": {"iat": "1"}}, {"claims": {"iat": 10 ** 12}}],
+                         ids=["exp Infinity", "exp NaN", "nbf -Infinity", "exp a string", "iat a string",
+                              "iat 10^12"])
+@pytest.mark.parametrize("path", [provxml.INIT_PATH, provxml.KEYPROV_PATH])
+def test_an_idm_signed_token_whose_time_claims_are_not_numeric_dates_is_refused(client, tokens, request_, path):
+    reply = client.post(path, tokens.minted("alice", **request_), b"")
+    assert reply.status == 401 and 'error="invalid_token"' in reply.www_authenticate
+    _no_key_material(reply)

@@ -91,3 +91,40 @@ def test_get_is_not_served(lab, tokens):
     reply = httpclient.request("GET", lab.endpoints.kms_url + provxml.INIT_PATH,
                                headers={"Authorization": "Bearer " + tokens.user("alice")}, context=lab.ssl_context)
     assert reply.status == 405
+
+
+def _tls_exchange(lab, url: str, data: bytes) -> bytes:
+    """``data`` on a TLS connection to the KMS at ``url``; everything it answers until it closes."""
+    import socket
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as raw:
+        with lab.ssl_context.wrap_socket(raw, server_hostname=parts.hostname) as sock:
+            sock.sendall(data)
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+    return received
+
+
+def _smuggling(path: str, token: str) -> bytes:
+    smuggled = (f"POST {path} HTTP/1.1\r\nHost: kms\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\n"
+                f"Connection: close\r\n\r\n")
+    return (f"POST {path} HTTP/1.1\r\nHost: kms\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\n"
+            f"Content-Length: {len(smuggled)}\r\nConnection: keep-alive\r\n\r\n{smuggled}").encode()
+
+
+def test_duplicate_content_length_is_a_400_that_closes_and_chunked_a_501(lab, tokens):
+    token = tokens.user("alice")
+    answer = _tls_exchange(lab, lab.endpoints.kms_url, _smuggling(provxml.INIT_PATH, token))
+    assert answer.startswith(b"HTTP/1.1 400 ") and answer.count(b"HTTP/1.1 ") == 1
+    chunked = (f"POST {provxml.INIT_PATH} HTTP/1.1\r\nHost: kms\r\nAuthorization: Bearer {token}\r\n"
+               f"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n").encode()
+    answer = _tls_exchange(lab, lab.endpoints.kms_url, chunked)
+    assert answer.startswith(b"HTTP/1.1 501 ") and answer.count(b"HTTP/1.1 ") == 1
+
+
+def test_the_fault_kms_lax_http_framing_serves_the_smuggled_request(lab, tokens, start_kms):
+    kms = start_kms("kms-lax-framing", faults=["kms_lax_http_framing"])
+    answer = _tls_exchange(lab, kms.url, _smuggling(provxml.INIT_PATH, tokens.user("alice")))
+    assert answer.count(b"HTTP/1.1 200 ") == 2

@@ -52,15 +52,18 @@ def test_the_kms_reads_back_what_the_lab_writes(ca, profile):
 def test_the_server_reads_back_what_the_lab_writes(profile):
     idm, kms = _endpoints()
     config = roleconfigs.server(profile, sip=HostPort("127.0.0.1", 0), netns="mcsec-x-as", idm=idm, kms=kms,
-                                trace_path="/tmp/t")
+                                trace_path="/tmp/t", core_sip2=HostPort("127.0.0.1", 5062, "tcp"))
     again = server_config.load(config.to_json())
     assert again == config and again.faults.names() == ["server_ignore_key_id"]
+    assert again.trusted_peers == (HostPort("127.0.0.1", 5062),) and again.trusts(("127.0.0.1", 5062))
+    assert not again.trusts(("127.0.0.1", 5063))
     assert again.replay.window == timedelta(seconds=roleconfigs.REPLAY_WINDOW_S)
 
 
 def test_a_changed_copy_is_read_back_as_changed(profile):
     idm, kms = _endpoints()
-    config = roleconfigs.server(profile, sip=HostPort("127.0.0.1", 0), netns=None, idm=idm, kms=kms, trace_path="t")
+    config = roleconfigs.server(profile, sip=HostPort("127.0.0.1", 0), netns=None, idm=idm, kms=kms, trace_path="t",
+                                core_sip2=HostPort("127.0.0.1", 5062))
     revoked = dataclasses.replace(config, ibc=dataclasses.replace(config.ibc, revoked=frozenset({("sip:a@x", 7)})))
     assert server_config.load(revoked.to_json()).ibc.is_revoked("sip:a@x", 7)
 

@@ -19,13 +19,14 @@ from mcsec.impl.kms.cekclient import CekClient
 from mcsec.impl.kms.cekxml import KmsCek
 from mcsec.impl.mcptt import McpttInfo, SealingKey, SipBinding, build_body
 from mcsec.impl.sip import Request, Response, TimerConfig, make_request
-from mcsec.impl.sip.aio import SipEndpoint
+from mcsec.impl.sip.aio import SipEndpoint, free_port_pair
 
 T = TypeVar("T")
 SERVER_URI = "sip:mcptt-as@example.org"
 OTHER_SERVER_URI = "sip:mcptt-as-2@example.org"
 FAST_TIMERS = TimerConfig().scaled(0.05)
 WAIT_S = 8.0
+CORE_SIDE_PORT = free_port_pair("127.0.0.1")  # where CorePeer plays the SIP core from; the servers trust it
 
 
 def run(coro_factory: Callable[[], Awaitable[T]], limit: float = 15.0) -> T:
@@ -80,6 +81,7 @@ def server_config(lab: Lab, profile: Profile, run_dir: Path, *, faults: tuple[st
         "trace_path": str(run_dir / "server-trace.jsonl"),
         "faults": list(faults),
         "log_level": "INFO",
+        "trusted_peers": [f"127.0.0.1:{CORE_SIDE_PORT}"],  # where CorePeer speaks from
     }
     config.update(overrides)
     return config
@@ -131,8 +133,13 @@ class CorePeer:
         self.destination = destination
 
     @classmethod
-    async def start(cls, destination: tuple[str, int]) -> CorePeer:
-        return cls(await SipEndpoint.start(timers=FAST_TIMERS), destination)
+    async def start(cls, destination: tuple[str, int], *, trusted: bool = True) -> CorePeer:
+        """From the SIP core's address and port, which the servers trust (``trusted``), or from another
+        port of the same host, as any other local process would."""
+        if not trusted:
+            return cls(await SipEndpoint.start(timers=FAST_TIMERS), destination)
+        return cls(await SipEndpoint.start(timers=FAST_TIMERS, udp_port=CORE_SIDE_PORT, tcp_port=CORE_SIDE_PORT,
+                                           bind_outgoing=True), destination)
 
     async def close(self) -> None:
         await self.endpoint.close()

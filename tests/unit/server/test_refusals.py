@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 
+import pytest
+
 import mcsec.impl.smime as smime
 from mcsec.fixtures.profile import Profile
 from mcsec.fixtures.lab.roleprocess import RoleProcess
@@ -170,3 +172,53 @@ def test_protection_not_required_accepts_clear_and_answers_clear(farm, profile) 
     assert response.status == 200
     assert response.headers.get("Content-Type") == "application/vnd.3gpp.mcptt-info+xml"
     assert alice.mcptt_id.encode() in response.body
+
+
+# --- RFC 3325: P-Asserted-Identity only from the trust domain ----------------------------------------
+
+def _from_stranger(server: RoleProcess, requests: list[Request], transport: str = "udp") -> list[Response]:
+    """Requests sent straight to the server from another port of the same host: not the SIP core."""
+    async def go() -> list[Response]:
+        stranger = await CorePeer.start(server_address(server), trusted=False)
+        try:
+            return [await stranger.send(request, transport) for request in requests]
+        finally:
+            await stranger.close()
+    return run(go)
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_an_asserted_identity_from_outside_the_trust_domain_is_ignored(server, users, profile, transport) -> None:
+    cek = users.cek("alice")
+    request = CorePeer.request("MESSAGE", impu=profile.ixit.user("alice").impu, info=info_of(profile),
+                               key=SealingKey(cek.key_id, cek.key))
+    [response] = _from_stranger(server, [request], transport)
+    assert response.status == 403
+    assert response.headers.get("Warning") == '399 example.org "No asserted identity"'
+
+
+def test_a_forged_deregistration_from_outside_is_refused(server, profile) -> None:
+    bob = profile.ixit.user("bob").impu
+    [registered] = exchange(server, lambda core: [core.request("REGISTER", impu=bob)])
+    assert registered.status == 200
+    forged = CorePeer.request("REGISTER", impu=bob)
+    forged.headers.set("Expires", "0")
+    [refused] = _from_stranger(server, [forged])
+    assert refused.status == 403
+    assert refused.headers.get("Warning") == '399 example.org "No asserted identity"'
+
+
+def test_the_fault_server_trust_any_asserted_identity_takes_it_from_anyone(farm, profile) -> None:
+    server = farm.get("trust-any", faults=("server_trust_any_asserted_identity",))
+    [response] = _from_stranger(server, [CorePeer.request("MESSAGE", impu=profile.ixit.user("alice").impu)])
+    assert response.status == 200
+
+
+def test_the_trusted_peers_item_is_checked() -> None:
+    from mcsec.impl.rolemain import ConfigError
+    from mcsec.impl.server.config import _trusted_peers
+    assert [str(p) for p in _trusted_peers({"trusted_peers": ["127.0.0.1:5061", "[::1]:5062"]})] == \
+        ["127.0.0.1:5061", "[::1]:5062"]
+    for bad in (["core.example.org:5061"], ["127.0.0.1"], ["127.0.0.1:0"], "127.0.0.1:5061"):
+        with pytest.raises(ConfigError, match="trusted_peers"):
+            _trusted_peers({"trusted_peers": bad})

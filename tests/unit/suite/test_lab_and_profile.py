@@ -92,3 +92,49 @@ def test_missing_profile_file_is_a_profile_error(tmp_path):
 def test_topology_is_loopback_unless_the_profile_or_the_command_line_says_netns():
     assert load().lab.topology == "loopback"
     assert load(topology="netns").lab.topology == "netns"
+
+
+# --- the IdM's test control secret ------------------------------------------------------------------
+
+def _idm_profile(tmp_path, claim: bool, secret_line: str = "") -> "object":
+    from mcsec.impl.testca import TestCA
+    from tests.repo import ROOT
+    TestCA.create(tmp_path / "ca")
+    (tmp_path / "ca.pem").write_bytes((tmp_path / "ca" / "ca.pem").read_bytes())
+    text = (ROOT / "examples" / "idm-under-test.toml").read_text()
+    text = text.replace("idm_test_control = false", f"idm_test_control = {str(claim).lower()}", 1)
+    text = text.replace("[ixit]\n", f"[ixit]\n{secret_line}\n", 1)
+    path = tmp_path / "idm.toml"
+    path.write_text(text)
+    return path
+
+
+def test_an_idm_outside_claiming_test_control_needs_its_secret(tmp_path):
+    with pytest.raises(ProfileError, match=r"^ixit\.idm_test_control_secret: missing"):
+        load(_idm_profile(tmp_path, True))
+    assert load(_idm_profile(tmp_path, False)).ixit.idm_test_control_secret is None
+
+
+@pytest.mark.parametrize("value", ['"short"', '"has a space in it, long enough"', "12345678901234567890"])
+def test_an_unusable_test_control_secret_is_named(tmp_path, value):
+    with pytest.raises(ProfileError, match=r"^ixit\.idm_test_control_secret: expected"):
+        load(_idm_profile(tmp_path, True, f"idm_test_control_secret = {value}"))
+
+
+def test_the_test_control_secret_is_read_and_kept_out_of_repr(tmp_path):
+    profile = load(_idm_profile(tmp_path, True, 'idm_test_control_secret = "Abcdefghijklmnop-_.~+/0123="'))
+    assert profile.ixit.idm_test_control_secret == "Abcdefghijklmnop-_.~+/0123="
+    assert "Abcdefghijklmnop" not in repr(profile)
+
+
+def test_the_lab_hands_the_test_system_the_secret_its_idm_made(tmp_path):
+    from mcsec.fixtures.agents.idm import IdmAgent
+    with Lab(load(), tmp_path, roles=("idm",)) as lab:
+        e = lab.endpoints
+        assert e.idm_test_control_secret and e.idm_test_control_secret not in repr(e)
+        agent = IdmAgent(e.idm_url, e.jwks_uri, lab.ssl_context, lab.profile, e.idm_test_control_secret)
+        assert agent.mint("alice").count(".") == 2
+        without = IdmAgent(e.idm_url, e.jwks_uri, lab.ssl_context, lab.profile)
+        with pytest.raises(RuntimeError, match="401"):
+            without.mint("alice")
+    assert e.idm_test_control_secret not in (tmp_path / "idm.log").read_text()

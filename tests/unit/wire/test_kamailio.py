@@ -118,3 +118,32 @@ def test_missing_binary_is_reported(tmp_path: Path) -> None:
     broken.chmod(0o755)
     with pytest.raises(KamailioUnavailable, match="exited with status 3"):
         KamailioCore(config, tmp_path / "run", binary=str(broken)).start(timeout=5)
+
+
+def test_tcp_to_the_as_leaves_from_the_sip2_port(loop: LoopThread, tmp_path: Path) -> None:
+    """tcp_reuse_port: Kamailio's connection to the AS leaves from its SIP-2 listening port, the address
+    and port the MCPTT server trusts P-Asserted-Identity from."""
+    if shutil.which("kamailio") is None and not Path("/usr/sbin/kamailio").exists():
+        pytest.skip("kamailio is not installed")
+    fake_as = loop.run(FakeAs.start())
+    password = f"pw-{secrets.token_hex(8)}"
+    config = KamailioConfig(host="127.0.0.1", domain=DOMAIN, as_host="127.0.0.1",
+                            as_port=fake_as.endpoint.tcp_address[1], as_transport="tcp", as_uri=AS_URI,
+                            users=(CoreUser(impu("alice"), "alice", password),), timers_scale=0.05)
+    core = KamailioCore(config, tmp_path)
+
+    async def scenario() -> int:
+        ua = await TestUa.start(core.sip1.address, "udp", "alice")
+        try:
+            return (await ua.register(password))[1].status
+        finally:
+            await ua.close()
+
+    try:
+        core.start()
+        assert loop.run(scenario()) == 200
+        register = fake_as.of_method("REGISTER")[-1]
+        assert register.transport == "tcp" and register.source == core.sip2.address
+    finally:
+        core.stop()
+        loop.run(fake_as.endpoint.close())
