@@ -78,6 +78,7 @@ def test_workers_need_labs_of_their_own(tmp_path):
     profile = tmp_path / "p.toml"
     from mcsec.fixtures.profile import REFERENCE_PROFILE
 
-    profile.write_text(REFERENCE_PROFILE.read_text() + "\n[lab.ports]\nserver_sip = 45060\n")
+    text = REFERENCE_PROFILE.read_text().replace('roles = ["idm", "kms", "client", "server", "core"]', "roles = []")
+    profile.write_text(text + "\n[lab.ports]\nserver_sip = 45060\n")
     proc = mcsec("run", "--sut", str(profile), "--jobs", "2", "--out", str(tmp_path / "out"))
     assert proc.returncode == 2 and "[lab.ports]" in proc.stderr
