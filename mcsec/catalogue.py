@@ -50,6 +50,12 @@ class ScenarioRef:
     requirements: tuple[str, ...]
     tags: frozenset[str] = frozenset()
 
+    @property
+    def judges(self) -> tuple[str, ...]:
+        """The roles whose observable behaviour the scenario's Then-steps decide (``@judges:ROLE`` tags on
+        the feature, the scenario or an Examples block)."""
+        return tuple(sorted(m.group(1) for t in self.tags if (m := JUDGES_TAG.match(t))))
+
 
 def load_catalogue(path: Path = CATALOGUE_PATH) -> list[Requirement]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -78,6 +84,10 @@ TP_TAG = re.compile(r"^tp:(MCSEC-[A-Z0-9]+(?:-[A-Z0-9]+)*-[0-9]{3})$")
 """Every scenario carries its test-purpose id as a tag, ``@tp:MCSEC-713-TOK-002``; each row of an outline's
 examples adds ``.N`` (its position, from 1, across the outline's Examples blocks), so rewording a title or a
 row changes nothing downstream. New rows go at the end."""
+
+
+JUDGES_TAG = re.compile(r"^judges:(idm|kms|server|core|client)$")
+"""``@judges:kms``: the scenario decides on what that role did (on the wire, or as its peer received it)."""
 
 
 def requirement_tags(tags: Iterable[str]) -> tuple[str, ...]:

@@ -204,6 +204,53 @@ def _traceability(document: dict) -> Markup:
                    callout, table)
 
 
+ROLE_NAMES = {"idm": "IdM server", "kms": "KMS", "client": "MCPTT client", "server": "MCPTT server",
+              "core": "SIP core"}
+
+
+def role_coverage(document: dict, role: str) -> tuple[list[tuple[dict, str]], list[dict]]:
+    """For one role under test: the requirements of that role some applicable scenario judging the role
+    decided (each with the worst verdict of those scenarios), and the role's requirements none decided."""
+    by_id = {s["id"]: s for s in document["scenarios"]}
+    tested, untested = [], []
+    for r in document["requirements"]:
+        if role not in r.get("roles", []):
+            continue
+        judged = [by_id[i]["verdict"] for i in r["scenarios"]
+                  if i in by_id and role in by_id[i].get("judges", []) and by_id[i]["verdict"] != "not_applicable"]
+        if judged:
+            tested.append((r, results.requirement_verdict(judged)))
+        else:
+            untested.append(r)
+    return tested, untested
+
+
+def _roles_under_test(document: dict) -> Markup | None:
+    roles = document["sut"].get("iut_roles") or []
+    if not roles:
+        return None
+    blocks = []
+    for role in roles:
+        tested, untested = role_coverage(document, role)
+        blocks.append(el(
+            "div",
+            el("h3", f"{ROLE_NAMES.get(role, role)} ({role})"),
+            el("p", f"{len(tested)} requirement{'s' if len(tested) != 1 else ''} of this role tested by scenarios "
+                    f"that judge it, {len(untested)} not tested."),
+            el("ul", [el("li", verdict_badge(v), " ", el("a", r["id"], href=f"#{requirement_anchor(r['id'])}",
+                                                        class_="req-id mono"), " ", r.get("requirement", ""))
+                      for r, v in tested], class_="files") if tested else None,
+            el("p", el("strong", "Not tested for this role: "),
+               [el("a", r["id"], href=f"#{requirement_anchor(r['id'])}", class_="req-id mono") for r in untested],
+               class_="idlist") if untested else None,
+            class_="role-coverage", id=f"role-{role}"))
+    return section("roles", "Roles under test",
+                   el("p", "A verdict about a role comes only from scenarios that judge that role: those whose "
+                           "Then-steps decide on what it observably did (on the wire, or as its peer received "
+                           "it). Scenarios judging only other roles are not applicable to this run."),
+                   blocks)
+
+
 def _run_evidence(links: Links) -> Markup | None:
     files = evidence.run_files(links.base)
     if not files:
@@ -217,7 +264,7 @@ def render(document: dict, links: Links, kill_matrix: dict | None = None, signed
     sut = document["sut"]
     title = f"Conformance report: {sut.get('name', 'implementation under test')}"
     faults = sut.get("faults") or []
-    toc = [("summary", "Summary"), ("waivers", "Waivers") if document.get("waivers") else None,
+    toc = [("summary", "Summary"), ("roles", "Roles under test"), ("waivers", "Waivers") if document.get("waivers") else None,
            ("traceability", "Traceability matrix"), ("scenarios", "Scenarios"),
            ("kill-matrix", "Kill matrix") if kill_matrix else None]
     body = [
@@ -231,7 +278,8 @@ def render(document: dict, links: Links, kill_matrix: dict | None = None, signed
            _meta(document, signed_by)),
         el("nav", el("strong", "Contents: "), [el("a", label, href=f"#{a}") for a, label in filter(None, toc)],
            class_="toc"),
-        _summary(document), _waivers(document), _suite_errors(document), _traceability(document),
+        _summary(document), _roles_under_test(document), _waivers(document), _suite_errors(document),
+        _traceability(document),
         section("scenarios", "Scenarios", scenarios_section(document, links)),
         kill_matrix_section(kill_matrix, {s["id"]: s["name"] for s in document["scenarios"]}) if kill_matrix else None,
         _run_evidence(links),

@@ -36,11 +36,12 @@ class ScenarioResult:
     duration_s: float
     evidence: list[str] = field(default_factory=list)
     steps: list[StepResult] = field(default_factory=list)
+    judges: list[str] = field(default_factory=list)   # the roles whose behaviour its Then-steps decide
 
     def as_json(self) -> dict:
         return {
             "id": self.id, "name": self.name, "feature": self.feature,
-            "requirements": self.requirements, "verdict": self.verdict, "reason": self.reason,
+            "requirements": self.requirements, "judges": self.judges, "verdict": self.verdict, "reason": self.reason,
             "duration_s": round(self.duration_s, 3), "evidence": self.evidence,
             "steps": [{"keyword": s.keyword, "text": s.text, "status": s.status,
                        "duration_s": round(s.duration_s, 3)} for s in self.steps],
@@ -63,14 +64,24 @@ def exit_status(counts: dict[str, int], stale_waivers: int = 0) -> int:
     return EXIT_OK
 
 
+def requirement_verdict(scenario_verdicts: list[str]) -> str:
+    """A requirement's verdict: the worst of the scenarios that judged it (not_applicable ones judged
+    nothing of the implementation under test); not_applicable when every one was; not_tested when none
+    cites it."""
+    applicable = [v for v in scenario_verdicts if v != verdicts.NOT_APPLICABLE]
+    if applicable:
+        return verdicts.worst(applicable)
+    return verdicts.NOT_APPLICABLE if scenario_verdicts else NOT_TESTED
+
+
 def requirement_rows(catalogue: list[Requirement], scenarios: list[ScenarioResult]) -> list[dict]:
     rows = []
     for req in catalogue:
         cited = [s for s in scenarios if req.id in s.requirements]
         rows.append({
             "id": req.id, "clause": req.clause, "text": req.text, "requirement": req.requirement,
-            "condition": req.condition, "kind": req.kind,
-            "verdict": verdicts.worst(s.verdict for s in cited) or NOT_TESTED,
+            "condition": req.condition, "kind": req.kind, "roles": list(req.roles),
+            "verdict": requirement_verdict([s.verdict for s in cited]),
             "scenarios": [s.id for s in cited],
         })
     return rows
@@ -103,7 +114,7 @@ def refresh(document: dict) -> None:
     document["summary"] = counts
     by_id = {s["id"]: s["verdict"] for s in scenarios}
     for row in document["requirements"]:
-        row["verdict"] = verdicts.worst(by_id[i] for i in row["scenarios"] if i in by_id) or NOT_TESTED
+        row["verdict"] = requirement_verdict([by_id[i] for i in row["scenarios"] if i in by_id])
 
 
 def document_exit_status(document: dict) -> int:

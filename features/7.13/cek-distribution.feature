@@ -6,7 +6,7 @@ Feature: The KMS distributes the CEK to the MCPTT client and the MCPTT server (c
   Background:
     Given the IdM server and the KMS are reachable
 
-  @R713-IDM-TOKEN @R713-KM-DIST-CLIENT @R713-KM-DIST-SERVER @R713-KMS-ADMIN @R713-EN-BIND @tp:MCSEC-713-CEK-001
+  @R713-IDM-TOKEN @R713-KM-DIST-CLIENT @R713-KM-DIST-SERVER @R713-KMS-ADMIN @R713-EN-BIND @tp:MCSEC-713-CEK-001 @judges:idm @judges:kms
   Scenario: An authenticated user obtains a CEK that the MCPTT server can fetch by its Key ID
     Given "alice" has authenticated at the IdM with the authorization code flow and PKCE
     And the KMS access token of "alice" is signed by the IdM and names her MCPTT ID
@@ -17,7 +17,7 @@ Feature: The KMS distributes the CEK to the MCPTT client and the MCPTT server (c
     And the MCPTT server "mcptt-as" fetches the CEK by its Key ID
     Then the MCPTT server "mcptt-as" holds the same CEK, Key ID and binding as "alice"
 
-  @R713-EN-SERVER @tp:MCSEC-713-CEK-002
+  @R713-EN-SERVER @tp:MCSEC-713-CEK-002 @judges:kms
   Scenario: An MCPTT server cannot fetch a CEK bound to another MCPTT server
     Given "alice" holds a CEK shared with the MCPTT server "mcptt-as"
     When the MCPTT server "mcptt-as-2" authenticates at the IdM with its client credentials
@@ -25,7 +25,7 @@ Feature: The KMS distributes the CEK to the MCPTT client and the MCPTT server (c
     Then the KMS refuses with KmsError 5 and HTTP status 404
     And no key is given
 
-  @R713-KM-SUBJECT @tp:MCSEC-713-CEK-003
+  @R713-KM-SUBJECT @tp:MCSEC-713-CEK-003 @judges:kms
   Scenario: A user's token cannot fetch a CEK in an MCPTT server's name
     Given "alice" holds a CEK shared with the MCPTT server "mcptt-as"
     When "alice" fetches the CEK by its Key ID in the name of the MCPTT server "mcptt-as"

@@ -9,13 +9,13 @@ Feature: Each CEK has a unique Key ID, and a Key ID alone never gives a key (cla
     Given the IdM server and the KMS are reachable
     And "alice" has authenticated at the IdM with the authorization code flow and PKCE
 
-  @R713-KEYID-UNIQUE @tp:MCSEC-713-KID-001
+  @R713-KEYID-UNIQUE @tp:MCSEC-713-KID-001 @judges:kms
   Scenario: Key IDs stay unique over many issues
     When "alice" asks the KMS for 150 CEKs shared with the MCPTT server "mcptt-as"
     Then every Key ID is different and carries the CEK purpose tag
     And every CEK is different
 
-  @R713-EN-REJECT-UNKNOWN @tp:MCSEC-713-KID-002
+  @R713-EN-REJECT-UNKNOWN @tp:MCSEC-713-KID-002 @judges:kms
   Scenario: A Key ID the KMS never issued is refused
     Given the MCPTT server "mcptt-as" authenticates at the IdM with its client credentials
     When the MCPTT server "mcptt-as" fetches a CEK by a Key ID that was never issued

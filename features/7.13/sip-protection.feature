@@ -11,7 +11,7 @@ Feature: MCPTT identities in SIP bodies are protected end to end under the KMS-d
     And the MCPTT client of "alice" has logged in and holds a CEK shared with the MCPTT server
     And the MCPTT client of "alice" has registered through the SIP core
 
-  @wire @R713-SMIME-CEK @R713-SMIME-USE @R713-KEYID-SENT @R713-CONF-SIP1 @R713-CONF-SIP2 @R713-CONF-CORE @tp:MCSEC-713-SIP-001
+  @wire @R713-SMIME-CEK @R713-SMIME-USE @R713-KEYID-SENT @R713-CONF-SIP1 @R713-CONF-SIP2 @R713-CONF-CORE @tp:MCSEC-713-SIP-001 @judges:client @judges:server @judges:core
   Scenario Outline: A protected <method> round trip reveals no MCPTT identity to the SIP core
     When the MCPTT client of "alice" sends a <method> whose mcptt-info names "bob" and the group "sip:group-fire-7@example.org"
     Then the MCPTT server answers 200 with an mcptt-info protected under the same Key ID
@@ -26,7 +26,7 @@ Feature: MCPTT identities in SIP bodies are protected end to end under the KMS-d
       | PUBLISH  |
       | REGISTER |
 
-  @R713-KEYID-SELECT @tp:MCSEC-713-SIP-002
+  @R713-KEYID-SELECT @tp:MCSEC-713-SIP-002 @judges:client @judges:server
   Scenario: With two CEKs in use at once, the MCPTT server opens each body with the CEK its Key ID names
     Given the MCPTT client of "alice" holds a second CEK shared with the MCPTT server
     When the MCPTT client of "alice" sends a MESSAGE protected under her second CEK
@@ -34,19 +34,19 @@ Feature: MCPTT identities in SIP bodies are protected end to end under the KMS-d
     When the MCPTT client of "alice" sends a MESSAGE protected under her first CEK
     Then the MCPTT server answers 200 with an mcptt-info protected under the first CEK's Key ID
 
-  @R713-POLICY @tp:MCSEC-713-SIP-003
+  @R713-POLICY @tp:MCSEC-713-SIP-003 @judges:server
   Scenario: When protection is required, a sensitive body sent in clear is refused
     When the test system, registered as "bob", sends a MESSAGE with the mcptt-info in clear
     Then the MCPTT server answers 403
     And the answer carries a Warning with code 399 saying "S/MIME protection required"
 
-  @R713-EN-REJECT-UNKNOWN @RSIP-493 @tp:MCSEC-713-SIP-004
+  @R713-EN-REJECT-UNKNOWN @RSIP-493 @tp:MCSEC-713-SIP-004 @judges:server
   Scenario: A body protected under a Key ID the KMS never issued is undecipherable
     When the test system, registered as "bob", sends a MESSAGE protected under a Key ID the KMS never issued
     Then the MCPTT server answers 493
     And the SIP core is told nothing by the answer about the key
 
-  @RSIP-493 @tp:MCSEC-713-SIP-005
+  @RSIP-493 @tp:MCSEC-713-SIP-005 @judges:server
   Scenario: A body that does not open is answered exactly as an unknown Key ID
     When the test system, registered as "bob", sends a MESSAGE under her own CEK whose ciphertext was altered
     Then the MCPTT server answers 493
@@ -54,18 +54,18 @@ Feature: MCPTT identities in SIP bodies are protected end to end under the KMS-d
     Then the MCPTT server answers 493
     And the two refusals are identical apart from the transaction headers
 
-  @R713-EN-REJECT-PARTY @tp:MCSEC-713-SIP-006
+  @R713-EN-REJECT-PARTY @tp:MCSEC-713-SIP-006 @judges:server @judges:core
   Scenario: A CEK bound to another user is refused, whatever identity the sender claims
     When the test system, registered as "bob", sends a MESSAGE under the CEK of "alice", claiming "alice" in P-Asserted-Identity
     Then the MCPTT server answers 493
 
-  @R713-SMIME-REPLAY @tp:MCSEC-713-SIP-007
+  @R713-SMIME-REPLAY @tp:MCSEC-713-SIP-007 @judges:server
   Scenario: A protected body replayed in a new request is refused
     When the MCPTT client of "alice" sends a MESSAGE naming "bob"
     And the test system, registered as "alice", replays in a new MESSAGE the protected body the SIP core relayed
     Then the MCPTT server answers 403
 
-  @RSIP-415 @tp:MCSEC-713-SIP-008
+  @RSIP-415 @tp:MCSEC-713-SIP-008 @judges:server
   Scenario: A required body of a type the MCPTT server does not support is answered 415 with what it accepts
     When the test system, registered as "bob", sends a MESSAGE with a required body of type "application/x-mcsec-unknown"
     Then the MCPTT server answers 415

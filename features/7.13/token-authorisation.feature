@@ -8,13 +8,13 @@ Feature: The KMS authorises every CEK request by the IdM-signed KMS access token
     Given the IdM server and the KMS are reachable
     And "alice" has authenticated at the IdM with the authorization code flow and PKCE
 
-  @R713-KM-TOKEN @tp:MCSEC-713-TOK-001
+  @R713-KM-TOKEN @tp:MCSEC-713-TOK-001 @judges:kms
   Scenario: A CEK request without an access token is refused with a Bearer challenge
     When "alice" asks the KMS for a CEK shared with "mcptt-as" without an access token
     Then the KMS answers 401 with a Bearer challenge carrying no error code
     And no key is given
 
-  @R713-KM-SIG @tp:MCSEC-713-TOK-002
+  @R713-KM-SIG @tp:MCSEC-713-TOK-002 @judges:kms
   Scenario Outline: A CEK request with a token not properly signed by the IdM is refused
     When "alice" asks the KMS for a CEK shared with "mcptt-as" presenting her token <forgery>
     Then the KMS answers 401 with the Bearer error "invalid_token"
@@ -29,14 +29,14 @@ Feature: The KMS authorises every CEK request by the IdM-signed KMS access token
       | with its expiry extended after signing     |
       | with its signature cut off                 |
 
-  @R713-KM-SIG @tp:MCSEC-713-TOK-003
+  @R713-KM-SIG @tp:MCSEC-713-TOK-003 @judges:kms
   Scenario: A CEK request with an IdM-signed token naming a key the IdM does not publish is refused
     Given the IdM mints for "alice" a signed token under a key id its JWKS does not publish
     When "alice" asks the KMS for a CEK shared with "mcptt-as" presenting the minted token
     Then the KMS answers 401 with the Bearer error "invalid_token"
     And no key is given
 
-  @R713-KM-CLAIMS @tp:MCSEC-713-TOK-004
+  @R713-KM-CLAIMS @tp:MCSEC-713-TOK-004 @judges:kms
   Scenario Outline: A CEK request with an IdM-signed token that is not valid for this KMS is refused
     Given the IdM mints for "alice" a signed token <defect>
     When "alice" asks the KMS for a CEK shared with "mcptt-as" presenting the minted token
@@ -50,21 +50,21 @@ Feature: The KMS authorises every CEK request by the IdM-signed KMS access token
       | for another audience                   |
       | from another issuer                    |
 
-  @R713-KM-SCOPE @tp:MCSEC-713-TOK-005
+  @R713-KM-SCOPE @tp:MCSEC-713-TOK-005 @judges:kms
   Scenario: A CEK request with a token without the key management scope is refused
     Given the IdM mints for "alice" a signed token without the key management scope
     When "alice" asks the KMS for a CEK shared with "mcptt-as" presenting the minted token
     Then the KMS answers 403 with the Bearer error "insufficient_scope"
     And no key is given
 
-  @R713-KM-SUBJECT @tp:MCSEC-713-TOK-006
+  @R713-KM-SUBJECT @tp:MCSEC-713-TOK-006 @judges:kms
   Scenario: A token belonging to another user does not obtain a CEK in this user's name
     Given "bob" has authenticated at the IdM with the authorization code flow and PKCE
     When "bob" asks the KMS for a CEK in the name of "alice" shared with "mcptt-as"
     Then the KMS refuses with KmsError 3 and HTTP status 403
     And no key is given
 
-  @R713-KM-SIG @tp:MCSEC-713-TOK-007
+  @R713-KM-SIG @tp:MCSEC-713-TOK-007 @judges:kms
   Scenario: A CEK fetch by an MCPTT server with a token altered after signing is refused
     Given "alice" holds a CEK shared with the MCPTT server "mcptt-as"
     And the MCPTT server "mcptt-as" authenticates at the IdM with its client credentials

@@ -11,7 +11,7 @@ Feature: The MCPTT server retrieves a CSK only from a valid I_MESSAGE of the ass
     Given the IdM server and the KMS are reachable
     And the test system holds the IBC key material of "alice" and "bob" from the KMS
 
-  @tp:MCSEC-714-REF-001
+  @tp:MCSEC-714-REF-001 @judges:server
   Scenario Outline: An I_MESSAGE <defect> is refused with 403 and a Warning naming the failed check
     When the test system, registered as "alice", uploads a CSK in an I_MESSAGE <defect>
     Then the MCPTT server answers 403
@@ -42,34 +42,34 @@ Feature: The MCPTT server retrieves a CSK only from a valid I_MESSAGE of the ass
       | timestamped ten minutes ago              | MIKEY-SAKKE: timestamp outside the window |
       | whose key ID carries the GMK purpose tag | MIKEY-SAKKE: key is not a CSK             |
 
-  @R714-CEK-CONF @tp:MCSEC-714-REF-002
+  @R714-CEK-CONF @tp:MCSEC-714-REF-002 @judges:server
   Scenario: An I_MESSAGE whose SAKKE payload does not decapsulate is undecipherable
     When the test system, registered as "alice", uploads a CSK in an I_MESSAGE whose SAKKE payload was corrupted before it was signed
     Then the MCPTT server answers 493
     And the answer names no key
     And the MCPTT server holds no CSK from that I_MESSAGE
 
-  @R714-AS-RETRIEVE @R714-CEK-INT @tp:MCSEC-714-REF-003
+  @R714-AS-RETRIEVE @R714-CEK-INT @tp:MCSEC-714-REF-003 @judges:server
   Scenario: An I_MESSAGE cut short inside its signature is malformed
     When the test system, registered as "alice", uploads a CSK in an I_MESSAGE cut short inside its signature
     Then the MCPTT server answers 400
     And the MCPTT server holds no CSK from that I_MESSAGE
 
-  @R714-AS-RETRIEVE @tp:MCSEC-714-REF-004
+  @R714-AS-RETRIEVE @tp:MCSEC-714-REF-004 @judges:server
   Scenario: A replayed I_MESSAGE is refused
     Given the test system, registered as "alice", has uploaded a CSK that the MCPTT server accepted
     When the test system, registered as "alice", sends that I_MESSAGE again
     Then the MCPTT server answers 403
     And the answer carries a Warning with code 399 saying "MIKEY-SAKKE: replayed I_MESSAGE"
 
-  @R714-AS-BIND @R714-CEK-INT @tp:MCSEC-714-REF-005
+  @R714-AS-BIND @R714-CEK-INT @tp:MCSEC-714-REF-005 @judges:server
   Scenario: An I_MESSAGE of one user relayed with another user's asserted identity is refused
     When the test system, registered as "bob", sends the I_MESSAGE of "alice"
     Then the MCPTT server answers 403
     And the answer carries a Warning with code 399 saying "MIKEY-SAKKE: initiator is not the asserted identity"
     And the MCPTT server holds no CSK from that I_MESSAGE
 
-  @R714-AS-BIND @R714-AS-RETRIEVE @R714-SMIME-USE @tp:MCSEC-714-REF-006
+  @R714-AS-BIND @R714-AS-RETRIEVE @R714-SMIME-USE @tp:MCSEC-714-REF-006 @judges:server
   Scenario: A CSK bound to one user is refused when another user sends under it
     Given the test system, registered as "alice", has uploaded a CSK that the MCPTT server accepted
     When the test system, registered as "alice", sends a MESSAGE protected under that CSK
@@ -77,7 +77,7 @@ Feature: The MCPTT server retrieves a CSK only from a valid I_MESSAGE of the ass
     When the test system, registered as "bob", sends a MESSAGE protected under that CSK
     Then the MCPTT server answers 493
 
-  @R714-CEK-INT @tp:MCSEC-714-REF-007
+  @R714-CEK-INT @tp:MCSEC-714-REF-007 @judges:server
   Scenario: An I_MESSAGE signed with a revoked key set is refused
     Given an MCPTT server that holds the key set of "alice" for the current key period as revoked
     When the test system, registered as "alice", uploads a CSK in an I_MESSAGE that is valid

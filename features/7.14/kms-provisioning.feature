@@ -9,7 +9,7 @@ Feature: The KMS provisions IBC key material only to users authorised by their K
     Given the IdM server and the KMS are reachable
     And "alice" has authenticated at the IdM with the authorization code flow and PKCE
 
-  @R714-KM-PROV @R714-KM-AUTH-FIRST @R714-IDM-TOKEN @tp:MCSEC-714-KMS-001
+  @R714-KM-PROV @R714-KM-AUTH-FIRST @R714-IDM-TOKEN @tp:MCSEC-714-KMS-001 @judges:kms
   Scenario: An authorised user obtains the KMS certificate and her key set for the key period in force
     Given the KMS access token of "alice" is signed by the IdM and names her MCPTT ID
     When "alice" asks the KMS for its certificate and for her key set
@@ -17,7 +17,7 @@ Feature: The KMS provisions IBC key material only to users authorised by their K
     And the key set is for the MCPTT ID of "alice" and the key period in force now
     And the key set's identifier, RSK and SSK validate against the KMS certificate
 
-  @R714-KM-TOKEN @R714-KM-AUTH-FIRST @tp:MCSEC-714-KMS-002
+  @R714-KM-TOKEN @R714-KM-AUTH-FIRST @tp:MCSEC-714-KMS-002 @judges:kms
   Scenario Outline: A KMS <request> request without an access token is refused with a Bearer challenge
     When "alice" sends a KMS <request> request without an access token
     Then the KMS answers 401 with a Bearer challenge carrying no error code
@@ -29,7 +29,7 @@ Feature: The KMS provisions IBC key material only to users authorised by their K
       | keyprov   |
       | certcache |
 
-  @R714-KM-SIG @tp:MCSEC-714-KMS-003
+  @R714-KM-SIG @tp:MCSEC-714-KMS-003 @judges:kms
   Scenario Outline: A KMS <request> request with a token not properly signed by the IdM is refused
     When "alice" sends a KMS <request> request presenting her token <forgery>
     Then the KMS answers 401 with the Bearer error "invalid_token"
@@ -48,7 +48,7 @@ Feature: The KMS provisions IBC key material only to users authorised by their K
       | certcache | signed with a key id the IdM never issued    |
       | certcache | with its expiry extended after signing       |
 
-  @R714-KM-CLAIMS @tp:MCSEC-714-KMS-004
+  @R714-KM-CLAIMS @tp:MCSEC-714-KMS-004 @judges:kms
   Scenario Outline: A KMS <request> request with an IdM-signed token <defect> is refused
     Given the IdM mints for "alice" a signed token <defect>
     When "alice" sends a KMS <request> request presenting the minted token
@@ -65,14 +65,14 @@ Feature: The KMS provisions IBC key material only to users authorised by their K
       | keyprov   | from another issuer                    | 401    | invalid_token      |
       | keyprov   | without the key management scope       | 403    | insufficient_scope |
 
-  @R714-KM-SUBJECT @tp:MCSEC-714-KMS-005
+  @R714-KM-SUBJECT @tp:MCSEC-714-KMS-005 @judges:kms
   Scenario: A token belonging to another user obtains no key set for this user's identity
     Given "bob" has authenticated at the IdM with the authorization code flow and PKCE
     When "bob" asks the KMS for the key set of "alice"
     Then the KMS refuses with KmsError 3 and HTTP status 403
     And no IBC key material is given
 
-  @R714-KM-PROV @tp:MCSEC-714-KMS-006
+  @R714-KM-PROV @tp:MCSEC-714-KMS-006 @judges:client
   Scenario Outline: The MCPTT client validates its key material before use and refuses <defect>
     Given the MCPTT client of "alice" is served by a KMS emulator that provisions <defect>
     When that MCPTT client logs in and provisions its IBC key material

@@ -19,13 +19,13 @@ Feature: Protected requests altered on the wire, and malformed SIP, get the answ
     Then the answer to the injected request is <status>
     And the peer on <point> still serves
 
-    @R713-SMIME-REPLAY
+    @R713-SMIME-REPLAY @judges:server
     Examples: replay
       | mutation             | point | status |
       | replayed as captured | SIP-1 | 403    |
       | replayed as captured | SIP-2 | 403    |
 
-    @RSIP-493 @R713-SMIME-CEK
+    @RSIP-493 @R713-SMIME-CEK @judges:server
     Examples: integrity of the CMS body
       | mutation                                     | point | status |
       | with a bit flipped in the ciphertext         | SIP-1 | 493    |
@@ -34,22 +34,26 @@ Feature: Protected requests altered on the wire, and malformed SIP, get the answ
       | with a bit flipped in the wrapped content key | SIP-2 | 493   |
       | truncated inside the CMS body                | SIP-2 | 493    |
 
-    @R713-KEYID-SELECT
+    @R713-KEYID-SELECT @judges:server
     Examples: the Key ID names the CEK
       | mutation                                          | point | status |
       | with its Key ID swapped for her first CEK's       | SIP-1 | 493    |
       | with its Key ID swapped for her first CEK's       | SIP-2 | 493    |
 
-    @R713-POLICY
+    @R713-POLICY @judges:server
     Examples: protection stripped
       | mutation                            | point | status |
       | with its mcptt-info sent in clear   | SIP-1 | 403    |
       | with its mcptt-info sent in clear   | SIP-2 | 403    |
 
-    @RSIP-ROBUST
-    Examples: oversized
+    @RSIP-ROBUST @judges:core
+    Examples: oversized, answered by the SIP core
       | mutation                                         | point | status |
       | grown beyond the maximum message size, over TCP  | SIP-1 | 513    |
+
+    @RSIP-ROBUST @judges:server
+    Examples: oversized, answered by the MCPTT server
+      | mutation                                         | point | status |
       | grown beyond the maximum message size, over TCP  | SIP-2 | 513    |
 
   @RSIP-ROBUST @tp:MCSEC-SIP-INJ-002
@@ -58,6 +62,7 @@ Feature: Protected requests altered on the wire, and malformed SIP, get the answ
     Then it is answered as RFC 3261 expects for "<case>"
     And the peer on <point> still serves
 
+    @judges:core
     Examples: to the SIP core
       | case                           | point |
       | cseq-method-mismatch           | SIP-1 |
@@ -77,6 +82,7 @@ Feature: Protected requests altered on the wire, and malformed SIP, get the answ
       | malformed-response             | SIP-1 |
       | oversized                      | SIP-1 |
 
+    @judges:server
     Examples: to the MCPTT server
       | case                           | point |
       | cseq-method-mismatch           | SIP-2 |

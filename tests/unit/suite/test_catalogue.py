@@ -117,3 +117,20 @@ def test_rewording_a_title_or_an_example_keeps_the_id(tmp_path):
     after = [(s.id, s.name) for s in scan_scenarios(second)]
     assert [i for i, _ in before] == [i for i, _ in after] == ["MCSEC-713-TOK-900.1", "MCSEC-713-TOK-900.2"]
     assert before != after
+
+
+def test_every_scenario_names_the_roles_it_judges_among_its_requirements_roles():
+    catalogue = {r.id: r for r in load_catalogue()}
+    for s in scan_scenarios():
+        assert s.judges, f"{s.id} names no role it judges (@judges:ROLE)"
+        roles = {role for rid in s.requirements for role in catalogue[rid].roles}
+        assert set(s.judges) <= roles, f"{s.id} judges {s.judges}, its requirements concern {sorted(roles)}"
+
+
+def test_a_requirement_verdict_comes_from_the_scenarios_that_judged_something():
+    from mcsec.reports.results import NOT_TESTED, requirement_verdict
+
+    assert requirement_verdict(["pass", "not_applicable"]) == "pass"
+    assert requirement_verdict(["not_applicable", "fail", "pass"]) == "fail"
+    assert requirement_verdict(["not_applicable", "not_applicable"]) == "not_applicable"
+    assert requirement_verdict([]) == NOT_TESTED
