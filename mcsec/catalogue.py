@@ -18,8 +18,9 @@ from typing import Iterable, Mapping
 FEATURES_DIR = Path(str(resources.files("mcsec.features")))  # package data, wherever mcsec is installed
 CATALOGUE_PATH = FEATURES_DIR / "requirements.toml"
 
-REQUIREMENT_ID = re.compile(r"^R(713|714|SIP)-[A-Z0-9]+(-[A-Z0-9]+)*$")
-"""R713-*, R714-*: clause requirements; RSIP-*: rules of referenced SIP standards."""
+REQUIREMENT_ID = re.compile(r"^R(713|714|SIP|HTTP|OIDC)-[A-Z0-9]+(-[A-Z0-9]+)*$")
+"""R713-*, R714-*: clause requirements; RSIP-*, RHTTP-*, ROIDC-*: rules of the SIP, HTTP and OAuth 2.0 /
+OpenID Connect standards the clauses rely on (IdM login, the KMS's HTTPS interface)."""
 KINDS = ("normative", "derived", "project")
 CLAUSES = ("7.13", "7.14")
 """The clauses a profile claims in [ics] clauses."""
