@@ -17,6 +17,7 @@ class Fault:
     role: str
     description: str
     requirements: tuple[str, ...]
+    unit_proof: str = ""  # set when no scenario can observe the fault: the unit test that catches it instead
 
 
 _ALL: tuple[Fault, ...] = (
@@ -41,7 +42,7 @@ _ALL: tuple[Fault, ...] = (
     Fault("kms_no_token_required", "kms", "serves requests that carry no access token", ("R713-KM-TOKEN",)),
     Fault("kms_lax_http_framing", "kms",
           "takes the first of several Content-Length headers and ignores Transfer-Encoding: chunked, so the rest "
-          "of the stream is read as a next request", ("R713-KM-TOKEN", "R714-KM-TOKEN")),
+          "of the stream is read as a next request", ("RHTTP-FRAMING",)),
     # --- KMS: 7.13 CEK service ----------------------------------------------------
     Fault("kms_ignore_server_binding", "kms", "hands a CEK to any MCPTT server that asks for its Key ID",
           ("R713-EN-SERVER",)),
@@ -52,14 +53,14 @@ _ALL: tuple[Fault, ...] = (
     Fault("kms_cek_to_client_only", "kms", "never makes an issued CEK available to the MCPTT server",
           ("R713-KM-DIST-SERVER",)),
     Fault("kms_keep_expired_ceks", "kms", "never drops the record of a CEK whose validity has ended",
-          ("R713-KMS-ADMIN",)),
+          ("R713-KMS-ADMIN",), unit_proof="tests/unit/kms/test_cek_xml_and_store.py: the store drops expired records"),
     # --- IdM -------------------------------------------------------------------------
     Fault("idm_test_control_open", "idm",
           "mints test tokens for anyone who reaches the test control surface, without its secret",
-          ("R713-IDM-TOKEN", "R714-IDM-TOKEN")),
+          ("ROIDC-TEST-CONTROL",)),
     Fault("idm_unbounded_json", "idm",
           "parses test control request bodies with no bound on nesting, so a deep one fails with HTTP 500",
-          ("R713-IDM-TOKEN", "R714-IDM-TOKEN")),
+          ("RHTTP-ROBUST",)),
     # --- SIP core --------------------------------------------------------------------
     Fault("core_trust_client_identity", "core",
           "relays the P-Asserted-Identity a client supplies instead of asserting the registered IMPU",
@@ -67,10 +68,10 @@ _ALL: tuple[Fault, ...] = (
     Fault("core_drop_malformed", "core", "drops malformed requests silently instead of answering them",
           ("RSIP-ROBUST",)),
     Fault("core_unbounded_trace", "core", "never rotates its SIP trace, which grows without bound",
-          ("RSIP-ROBUST",)),
+          ("RSIP-ROBUST",), unit_proof="tests/unit/core/test_trace_and_log.py: trace and log rotate at the cap"),
     Fault("core_keep_idle_tcp", "core",
           "keeps idle TCP connections and ones holding an incomplete message for ever, with no cap per peer or "
-          "overall", ("RSIP-ROBUST",)),
+          "overall", ("RSIP-TCP-LIMITS",)),
     Fault("core_answer_unanswerable", "core",
           "answers with a 400 what RFC 3261 drops (no To, no usable Via, not SIP, a response)", ("RSIP-ROBUST",)),
     # --- MCPTT client -----------------------------------------------------------------
@@ -100,7 +101,7 @@ _ALL: tuple[Fault, ...] = (
           "answers with a 400 what RFC 3261 drops (no To, no usable Via, not SIP, a response)", ("RSIP-ROBUST",)),
     Fault("server_keep_idle_tcp", "server",
           "keeps idle TCP connections and ones holding an incomplete message for ever, with no cap per peer or "
-          "overall", ("RSIP-ROBUST",)),
+          "overall", ("RSIP-TCP-LIMITS",)),
     Fault("server_ignore_handling_required", "server",
           "ignores a required body of an unknown type instead of answering 415", ("RSIP-415",)),
     # --- KMS: 7.14 key provisioning (init, keyprov, certcache) ----------------------

@@ -47,7 +47,9 @@ def plan(fault, lab_roles: tuple[str, ...], citations: dict[str, list[str]]) -> 
     cited = tuple(r for r in fault.requirements if citations.get(r))
     scenarios = tuple(dict.fromkeys(s for r in cited for s in citations[r]))
     reason = ""
-    if fault.role not in lab_roles:
+    if getattr(fault, "unit_proof", ""):
+        reason = f"not observable from outside the role (what it keeps internally); proved by {fault.unit_proof}"
+    elif fault.role not in lab_roles:
         reason = f"the lab does not start the {fault.role} role yet (it starts {', '.join(lab_roles)})"
     elif not cited:
         reason = f"no scenario cites {', '.join(fault.requirements)}"

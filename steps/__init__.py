@@ -5,7 +5,7 @@ asserts on the findings. Phrases that name a variant (a forgery, a defect, a mut
 
 STEP_MODULES = (
     "mcsec.steps.context", "mcsec.steps.tokens", "mcsec.steps.kms", "mcsec.steps.sip", "mcsec.steps.wire",
-    "mcsec.steps.ibc", "mcsec.steps.mikey", "mcsec.steps.csk_client", "mcsec.steps.kms_prov",
+    "mcsec.steps.ibc", "mcsec.steps.mikey", "mcsec.steps.csk_client", "mcsec.steps.kms_prov", "mcsec.steps.http",
     "mcsec.steps.mikey_roles",
 )
 """The step modules a conformance run loads (as pytest plugins)."""

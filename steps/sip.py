@@ -16,7 +16,7 @@ from mcsec.fixtures.agents.sipua import TestUA
 from mcsec.fixtures.agents.uppertester import SipAnswer, UpperTesterError
 from mcsec.fixtures.oracles.confidentiality import exposure_findings, protection_findings
 from mcsec.fixtures.verdicts import Failed, Inconclusive
-from mcsec.fixtures.wire.points import SIP1
+from mcsec.fixtures.wire.points import SIP1, SIP2
 from mcsec.impl.kms.cekstore import CEK_PURPOSE_TAG
 from mcsec.impl.mcptt.body import OutgoingBody, SealingKey, SipBinding, build_body, key_id_bytes
 from mcsec.impl.mcptt.info import McpttInfo
@@ -261,6 +261,27 @@ def ua_replays(ctx: ScenarioContext, sip: SipState, user: str) -> None:
     original = relayed[-1].message
     sip.ua_message(user, OutgoingBody(original.headers.get("Content-Type"), original.body,
                                       original.headers.get("Content-Disposition")))
+
+
+@when(parsers.parse('the test system, from outside the SIP core, sends the MCPTT server a MESSAGE protected under '
+                    'the CEK of "{owner}", asserting "{owner}"'))
+def outsider_asserts(ctx: ScenarioContext, sip: SipState, tokens: TokenState, owner: str) -> None:
+    """Straight to the MCPTT server, from the test system's SIP-2 side but another port than the SIP core's:
+    an asserted identity from outside the trust domain, which RFC 3325 says is not to be trusted."""
+    server = ctx.endpoints.server
+    if server is None:
+        raise Inconclusive("no MCPTT server in the lab")
+    cek = _cek_of(ctx, tokens, owner)
+    claimed = ctx.ixit.user(owner)
+    ua = TestUA(server, timeout_s=ctx.ixit.timers.sip_timeout_s, side=ctx.endpoints.side(SIP2))
+    ua.start()
+    ctx.record.cleanups.append(ua.stop)
+    uri = ctx.ixit.servers[0].uri
+    request = make_request("MESSAGE", uri, from_=f"<{claimed.impu}>", to=f"<{uri}>", cseq=ua.next_cseq(),
+                           headers=[("P-Asserted-Identity", f"<{claimed.impu}>")])
+    build_body(McpttInfo(calling_user_id=claimed.mcptt_id), key=SealingKey(cek.key_id, cek.key),
+               binding=SipBinding.of_request(request)).apply(request)
+    sip.answered(ua.send(request))
 
 
 @then(parsers.parse("the MCPTT server answers {status:d}"))

@@ -87,6 +87,12 @@ MINTED_DEFECTS = phrases.Phrases("Minted", {
     "from another issuer": lambda now: {"claims": {"iss": "https://idm.other.example"}},
     "without the key management scope": lambda now: {"claims": {"scope": "openid"}},
     "under a key id its JWKS does not publish": lambda now: {"header": {"kid": "retired-" + secrets.token_hex(6)}},
+    "whose exp is a string an hour ahead": lambda now: {"claims": {"exp": str(now + 3600)}},
+    "whose exp is NaN": lambda now: {"non_finite": {"exp": "NaN"}},
+    "whose exp is Infinity": lambda now: {"non_finite": {"exp": "Infinity"}},
+    "whose nbf is minus Infinity": lambda now: {"non_finite": {"nbf": "-Infinity"}},
+    "whose iat is a string": lambda now: {"claims": {"iat": str(now)}},
+    "issued in the year 33658": lambda now: {"claims": {"iat": 10 ** 12, "exp": 10 ** 12 + 300}},
 })
 """Tokens only the IdM can sign: what to ask its test control surface for."""
 

@@ -46,6 +46,7 @@ class WireState:
     captured: dict[str, Request] = field(default_factory=dict)
     injected_user: str | None = None
     injection: Injection | None = None
+    partial: inject.TcpInjector | None = None   # a connection holding part of a request
 
     def captured_messages(self) -> list[WireMessage]:
         """The capture so far; inconclusive when either reference point saw none of the scenario's traffic."""
@@ -205,6 +206,32 @@ def still_serves(wire: WireState, point) -> None:
         inject.liveness(wire.target(point.value), "udp", ANSWER_TIMEOUT_S, wire.ctx.endpoints.side(point.value))
     except inject.PeerNotServing as exc:
         raise Failed(f"after the injection the peer on {point} no longer serves: {exc}") from None
+
+
+@when(phrases.parse("the test system opens a TCP connection to the peer on {point:Point} and sends part of a request "
+                    "on it", POINT))
+def send_partial(wire: WireState, point) -> None:
+    point = point.value
+    wire.core_must_be_under_test(point, "a connection holding part of a request")
+    target, side = wire.target(point), wire.ctx.endpoints.side(point)
+    try:
+        tcp = inject.TcpInjector(target, ANSWER_TIMEOUT_S, side)
+    except inject.PeerNotServing as exc:
+        raise Inconclusive(f"the peer on {point} took no TCP connection: {exc}") from None
+    wire.ctx.record.cleanups.append(tcp.close)
+    head = Craft(f"sip:{target}", side.host, tcp.port, "tcp").lines("MESSAGE")
+    tcp.sock.sendall(("\r\n".join(head) + "\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n"
+                      "only part of the body").encode())
+    wire.partial = tcp
+
+
+@then(phrases.parse("the peer on {point:Point} closes that connection within its partial-message limit", POINT))
+def partial_closed(wire: WireState, point) -> None:
+    timers = wire.ctx.ixit.timers
+    bound = timers.tcp_partial_limit_s + timers.sip_timeout_s  # the stated limit, and a SIP timer's leeway
+    if not wire.partial.closed_within(bound):
+        raise Failed(f"the peer on {point} still holds the connection {bound:g} s after part of a request "
+                     f"(ixit.timers.tcp_partial_limit_s = {timers.tcp_partial_limit_s:g})")
 
 
 CASES = phrases.Phrases("Case", {case.name: case for case in TORTURE})

@@ -70,3 +70,8 @@ Feature: MCPTT identities in SIP bodies are protected end to end under the KMS-d
     When the test system, registered as "bob", sends a MESSAGE with a required body of type "application/x-mcsec-unknown"
     Then the MCPTT server answers 415
     And the answer carries an Accept header listing application/pkcs7-mime
+
+  @R713-EN-REJECT-PARTY @tp:MCSEC-713-SIP-009 @judges:server
+  Scenario: An identity asserted by a sender outside the SIP core is not trusted (RFC 3325)
+    When the test system, from outside the SIP core, sends the MCPTT server a MESSAGE protected under the CEK of "alice", asserting "alice"
+    Then the MCPTT server answers 403

@@ -37,7 +37,7 @@ Feature: The KMS authorises every CEK request by the IdM-signed KMS access token
     And no key is given
 
   @R713-KM-CLAIMS @tp:MCSEC-713-TOK-004 @judges:kms
-  Scenario Outline: A CEK request with an IdM-signed token that is not valid for this KMS is refused
+  Scenario Outline: A CEK request with an IdM-signed token <defect> is refused
     Given the IdM mints for "alice" a signed token <defect>
     When "alice" asks the KMS for a CEK shared with "mcptt-as" presenting the minted token
     Then the KMS answers 401 with the Bearer error "invalid_token"
@@ -49,6 +49,15 @@ Feature: The KMS authorises every CEK request by the IdM-signed KMS access token
       | that is not valid for ten more minutes |
       | for another audience                   |
       | from another issuer                    |
+
+    Examples: time claims that are not NumericDates (RFC 7519 section 2: a finite JSON number)
+      | defect                                 |
+      | whose exp is a string an hour ahead    |
+      | whose exp is NaN                       |
+      | whose exp is Infinity                  |
+      | whose nbf is minus Infinity            |
+      | whose iat is a string                  |
+      | issued in the year 33658               |
 
   @R713-KM-SCOPE @tp:MCSEC-713-TOK-005 @judges:kms
   Scenario: A CEK request with a token without the key management scope is refused

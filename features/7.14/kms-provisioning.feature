@@ -63,6 +63,9 @@ Feature: The KMS provisions IBC key material only to users authorised by their K
       | keyprov   | that is not valid for ten more minutes | 401    | invalid_token      |
       | keyprov   | for another audience                   | 401    | invalid_token      |
       | keyprov   | from another issuer                    | 401    | invalid_token      |
+      | keyprov   | whose exp is Infinity                  | 401    | invalid_token      |
+      | init      | whose exp is a string an hour ahead    | 401    | invalid_token      |
+      | keyprov   | whose nbf is minus Infinity            | 401    | invalid_token      |
       | keyprov   | without the key management scope       | 403    | insufficient_scope |
 
   @R714-KM-SUBJECT @tp:MCSEC-714-KMS-005 @judges:kms
