@@ -18,6 +18,7 @@ class Fault:
     description: str
     requirements: tuple[str, ...]
     unit_proof: str = ""  # set when no scenario can observe the fault: the unit test that catches it instead
+    ics: tuple[tuple[str, bool], ...] = ()  # ICS switches the fault shows under (mcsec run --ics ITEM=VALUE)
 
 
 _ALL: tuple[Fault, ...] = (
@@ -80,6 +81,9 @@ _ALL: tuple[Fault, ...] = (
     Fault("client_wrong_key_id", "client", "names a Key ID in the CMS body other than the CEK's",
           ("R713-KEYID-SENT",)),
     # --- MCPTT server -----------------------------------------------------------------
+    Fault("server_refuse_optional_clear", "server",
+          "refuses a clear sensitive body although the service provider does not require protection",
+          ("R713-POLICY",), ics=(("protection_required", False),)),
     Fault("server_accept_clear_body", "server", "accepts a clear sensitive body although protection is required",
           ("R713-POLICY", "R714-POLICY")),
     Fault("server_ignore_key_id", "server", "opens a body with the newest CEK it holds, whatever the Key ID",

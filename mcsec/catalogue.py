@@ -52,6 +52,12 @@ class ScenarioRef:
     tags: frozenset[str] = frozenset()
 
     @property
+    def ics_items(self) -> tuple[str, ...]:
+        """The yes/no ICS items the scenario needs claimed (``@ics:replay_stamp``), or not claimed
+        (``@ics:not-protection_required``)."""
+        return tuple(sorted(t.split(":", 1)[1] for t in self.tags if t.startswith("ics:")))
+
+    @property
     def judges(self) -> tuple[str, ...]:
         """The roles whose observable behaviour the scenario's Then-steps decide (``@judges:ROLE`` tags on
         the feature, the scenario or an Examples block)."""

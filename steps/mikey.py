@@ -84,7 +84,8 @@ def _protected_message(ibc: IbcState, user: str, key: SealingKey) -> None:
     info = McpttInfo(calling_user_id=ibc.uri_of(user))
 
     def build(request: Request) -> None:
-        build_body(info, key=key, binding=SipBinding.of_request(request)).apply(request)
+        build_body(info, key=key, binding=SipBinding.of_request(request),
+                   stamp=ibc.ctx.profile.ics.replay_stamp).apply(request)
     ibc.send(ibc.impu_of(user), build, user=user)
 
 

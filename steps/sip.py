@@ -194,6 +194,11 @@ def core_saw_no_identity(ctx: ScenarioContext) -> None:
 
 # --- the test system's own user agent ------------------------------------------------------------
 
+def _stamp(ctx: ScenarioContext) -> bool:
+    """Whether the test system's protected bodies carry the replay stamp: when the profile claims it."""
+    return ctx.profile.ics.replay_stamp
+
+
 def _info(ctx: ScenarioContext, user: str) -> McpttInfo:
     x = ctx.ixit
     return McpttInfo(calling_user_id=x.user(user).mcptt_id,
@@ -219,7 +224,7 @@ def ua_sends_clear(ctx: ScenarioContext, sip: SipState, user: str) -> None:
                     'never issued'))
 def ua_sends_unknown_key(ctx: ScenarioContext, sip: SipState, user: str) -> None:
     key = SealingKey((CEK_PURPOSE_TAG << 28) | secrets.randbits(28), secrets.token_bytes(16))
-    sip.ua_message(user, lambda b: build_body(_info(ctx, user), key=key, binding=b))
+    sip.ua_message(user, lambda b: build_body(_info(ctx, user), key=key, binding=b, stamp=_stamp(ctx)))
 
 
 @when(parsers.parse('the test system, registered as "{user}", sends a MESSAGE under her own CEK whose ciphertext '
@@ -228,7 +233,8 @@ def ua_sends_tampered(ctx: ScenarioContext, sip: SipState, tokens: TokenState, u
     cek = _cek_of(ctx, tokens, user)
 
     def body(binding):
-        out = build_body(_info(ctx, user), key=SealingKey(cek.key_id, cek.key), binding=binding)
+        out = build_body(_info(ctx, user), key=SealingKey(cek.key_id, cek.key), binding=binding,
+                         stamp=_stamp(ctx))
         altered = bytearray(out.body)
         altered[-20] ^= 0x01  # inside the GCM ciphertext or tag, never the framing
         return OutgoingBody(out.content_type, bytes(altered), out.content_disposition)
@@ -241,7 +247,8 @@ def ua_sends_foreign_cek(ctx: ScenarioContext, sip: SipState, tokens: TokenState
     cek = _cek_of(ctx, tokens, owner)
     claimed = ctx.ixit.user(owner)
     sip.ua_message(user, lambda b: build_body(McpttInfo(calling_user_id=claimed.mcptt_id),
-                                              key=SealingKey(cek.key_id, cek.key), binding=b),
+                                              key=SealingKey(cek.key_id, cek.key), binding=b,
+                                              stamp=_stamp(ctx)),
                    extra_headers=[("P-Asserted-Identity", f"<{claimed.impu}>")])
 
 
@@ -280,7 +287,7 @@ def outsider_asserts(ctx: ScenarioContext, sip: SipState, tokens: TokenState, ow
     request = make_request("MESSAGE", uri, from_=f"<{claimed.impu}>", to=f"<{uri}>", cseq=ua.next_cseq(),
                            headers=[("P-Asserted-Identity", f"<{claimed.impu}>")])
     build_body(McpttInfo(calling_user_id=claimed.mcptt_id), key=SealingKey(cek.key_id, cek.key),
-               binding=SipBinding.of_request(request)).apply(request)
+               binding=SipBinding.of_request(request), stamp=_stamp(ctx)).apply(request)
     sip.answered(ua.send(request))
 
 
@@ -290,13 +297,6 @@ def server_answers(sip: SipState, status: int) -> None:
     got = getattr(a, "status", None)
     if got != status:
         raise Failed(f"the MCPTT server answered {got} {getattr(a, 'reason', '')}, expected {status}")
-
-
-@then(parsers.parse('the answer carries a Warning with code 399 saying "{text}"'))
-def answer_warning(sip: SipState, text: str) -> None:
-    warning = sip.answer.headers.get("Warning") or ""
-    if not warning.startswith("399 ") or text.lower() not in warning.lower():
-        raise Failed(f"Warning is {warning!r}, expected 399 with {text!r}")
 
 
 @then("the answer carries an Accept header listing application/pkcs7-mime")

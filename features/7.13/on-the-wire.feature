@@ -12,7 +12,7 @@ Feature: What crosses SIP-1 and SIP-2 reveals no MCPTT identity (clause 7.13, ju
     And the MCPTT client of "alice" has logged in and holds a CEK shared with the MCPTT server
     And the MCPTT client of "alice" has registered through the SIP core
 
-  @R713-CONF-SIP1 @R713-CONF-SIP2 @R713-CONF-CORE @R713-KEYID-SENT @R713-POLICY @tp:MCSEC-713-WIRE-001 @judges:client @judges:server @judges:core
+  @R713-CONF-SIP1 @R713-CONF-SIP2 @R713-CONF-CORE @R713-KEYID-SENT @R713-POLICY @tp:MCSEC-713-WIRE-001 @judges:client @judges:server @judges:core @ics:protection_required
   Scenario Outline: A protected <method> leaves no MCPTT ID or group ID readable on the wire
     When the MCPTT client of "alice" sends a <method> whose mcptt-info names "bob" and the group "sip:group-fire-7@example.org"
     Then no MCPTT ID or group ID of the scenario crossed SIP-1 or SIP-2, in any encoding

@@ -11,7 +11,7 @@ Feature: MCPTT identities in SIP bodies are protected end to end under the KMS-d
     And the MCPTT client of "alice" has logged in and holds a CEK shared with the MCPTT server
     And the MCPTT client of "alice" has registered through the SIP core
 
-  @wire @R713-SMIME-CEK @R713-SMIME-USE @R713-KEYID-SENT @R713-CONF-SIP1 @R713-CONF-SIP2 @R713-CONF-CORE @tp:MCSEC-713-SIP-001 @judges:client @judges:server @judges:core
+  @wire @R713-SMIME-CEK @R713-SMIME-USE @R713-KEYID-SENT @R713-CONF-SIP1 @R713-CONF-SIP2 @R713-CONF-CORE @tp:MCSEC-713-SIP-001 @judges:client @judges:server @judges:core @ics:protection_required
   Scenario Outline: A protected <method> round trip reveals no MCPTT identity to the SIP core
     When the MCPTT client of "alice" sends a <method> whose mcptt-info names "bob" and the group "sip:group-fire-7@example.org"
     Then the MCPTT server answers 200 with an mcptt-info protected under the same Key ID
@@ -34,11 +34,10 @@ Feature: MCPTT identities in SIP bodies are protected end to end under the KMS-d
     When the MCPTT client of "alice" sends a MESSAGE protected under her first CEK
     Then the MCPTT server answers 200 with an mcptt-info protected under the first CEK's Key ID
 
-  @R713-POLICY @tp:MCSEC-713-SIP-003 @judges:server
+  @R713-POLICY @tp:MCSEC-713-SIP-003 @judges:server @ics:protection_required
   Scenario: When protection is required, a sensitive body sent in clear is refused
     When the test system, registered as "bob", sends a MESSAGE with the mcptt-info in clear
     Then the MCPTT server answers 403
-    And the answer carries a Warning with code 399 saying "S/MIME protection required"
 
   @R713-EN-REJECT-UNKNOWN @RSIP-493 @tp:MCSEC-713-SIP-004 @judges:server
   Scenario: A body protected under a Key ID the KMS never issued is undecipherable
@@ -59,7 +58,7 @@ Feature: MCPTT identities in SIP bodies are protected end to end under the KMS-d
     When the test system, registered as "bob", sends a MESSAGE under the CEK of "alice", claiming "alice" in P-Asserted-Identity
     Then the MCPTT server answers 493
 
-  @R713-SMIME-REPLAY @tp:MCSEC-713-SIP-007 @judges:server
+  @R713-SMIME-REPLAY @tp:MCSEC-713-SIP-007 @judges:server @ics:replay_stamp
   Scenario: A protected body replayed in a new request is refused
     When the MCPTT client of "alice" sends a MESSAGE naming "bob"
     And the test system, registered as "alice", replays in a new MESSAGE the protected body the SIP core relayed
@@ -75,3 +74,8 @@ Feature: MCPTT identities in SIP bodies are protected end to end under the KMS-d
   Scenario: An identity asserted by a sender outside the SIP core is not trusted (RFC 3325)
     When the test system, from outside the SIP core, sends the MCPTT server a MESSAGE protected under the CEK of "alice", asserting "alice"
     Then the MCPTT server answers 403
+
+  @R713-POLICY @tp:MCSEC-713-SIP-010 @judges:server @ics:not-protection_required
+  Scenario: When protection is not required, a sensitive body sent in clear is accepted
+    When the test system, registered as "bob", sends a MESSAGE with the mcptt-info in clear
+    Then the MCPTT server answers 200

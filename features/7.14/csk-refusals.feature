@@ -12,35 +12,34 @@ Feature: The MCPTT server retrieves a CSK only from a valid I_MESSAGE of the ass
     And the test system holds the IBC key material of "alice" and "bob" from the KMS
 
   @tp:MCSEC-714-REF-001 @judges:server
-  Scenario Outline: An I_MESSAGE <defect> is refused with 403 and a Warning naming the failed check
+  Scenario Outline: An I_MESSAGE <defect> is refused with 403
     When the test system, registered as "alice", uploads a CSK in an I_MESSAGE <defect>
     Then the MCPTT server answers 403
-    And the answer carries a Warning with code 399 saying "<warning>"
     And the MCPTT server holds no CSK from that I_MESSAGE
 
     @R714-CEK-INT
     Examples: integrity
-      | defect                                  | warning                          |
-      | whose signature was altered in transit  | MIKEY-SAKKE: signature not valid |
-      | signed with the key of "bob"            | MIKEY-SAKKE: signature not valid |
+      | defect                                           |
+      | whose signature was altered in transit           |
+      | signed with the key of "bob"                     |
 
     @R714-CEK-CONF @R714-CEK-INT
     Examples: altered in transit
-      | defect                                     | warning                          |
-      | whose SAKKE payload was altered in transit | MIKEY-SAKKE: signature not valid |
+      | defect                                           |
+      | whose SAKKE payload was altered in transit       |
 
     @R714-CEK-CONF
     Examples: confidentiality
-      | defect                                           | warning                                  |
-      | encapsulated for another MCPTT server's identity | MIKEY-SAKKE: not addressed to this server |
-      | made with the key material of another KMS        | MIKEY-SAKKE: unknown KMS                  |
-      | of an expired key period                         | MIKEY-SAKKE: key period not current       |
+      | defect                                           |
+      | encapsulated for another MCPTT server's identity |
+      | made with the key material of another KMS        |
+      | of an expired key period                         |
 
     @R714-AS-RETRIEVE
     Examples: retrieval
-      | defect                                   | warning                                   |
-      | timestamped ten minutes ago              | MIKEY-SAKKE: timestamp outside the window |
-      | whose key ID carries the GMK purpose tag | MIKEY-SAKKE: key is not a CSK             |
+      | defect                                           |
+      | timestamped ten minutes ago                      |
+      | whose key ID carries the GMK purpose tag         |
 
   @R714-CEK-CONF @tp:MCSEC-714-REF-002 @judges:server
   Scenario: An I_MESSAGE whose SAKKE payload does not decapsulate is undecipherable
@@ -60,13 +59,11 @@ Feature: The MCPTT server retrieves a CSK only from a valid I_MESSAGE of the ass
     Given the test system, registered as "alice", has uploaded a CSK that the MCPTT server accepted
     When the test system, registered as "alice", sends that I_MESSAGE again
     Then the MCPTT server answers 403
-    And the answer carries a Warning with code 399 saying "MIKEY-SAKKE: replayed I_MESSAGE"
 
   @R714-AS-BIND @R714-CEK-INT @tp:MCSEC-714-REF-005 @judges:server
   Scenario: An I_MESSAGE of one user relayed with another user's asserted identity is refused
     When the test system, registered as "bob", sends the I_MESSAGE of "alice"
     Then the MCPTT server answers 403
-    And the answer carries a Warning with code 399 saying "MIKEY-SAKKE: initiator is not the asserted identity"
     And the MCPTT server holds no CSK from that I_MESSAGE
 
   @R714-AS-BIND @R714-AS-RETRIEVE @R714-SMIME-USE @tp:MCSEC-714-REF-006 @judges:server
@@ -82,5 +79,4 @@ Feature: The MCPTT server retrieves a CSK only from a valid I_MESSAGE of the ass
     Given an MCPTT server that holds the key set of "alice" for the current key period as revoked
     When the test system, registered as "alice", uploads a CSK in an I_MESSAGE that is valid
     Then the MCPTT server answers 403
-    And the answer carries a Warning with code 399 saying "MIKEY-SAKKE: initiator key set revoked"
     And the MCPTT server holds no CSK from that I_MESSAGE

@@ -17,7 +17,7 @@ Feature: The MCPTT client establishes a CSK with MIKEY-SAKKE and protects SIP bo
     And the SIP core relayed to the MCPTT server one MESSAGE with an application/mikey body, an I_MESSAGE signed by "alice" for the MCPTT server's identity naming her CSK-ID
     And no MCPTT ID or group ID of the scenario appears in anything the SIP core received or sent
 
-  @wire @R714-SMIME-USE @R714-CONF-SIP1 @R714-CONF-SIP2 @R714-CONF-CORE @tp:MCSEC-714-CSK-002 @judges:client @judges:server @judges:core
+  @wire @R714-SMIME-USE @R714-CONF-SIP1 @R714-CONF-SIP2 @R714-CONF-CORE @tp:MCSEC-714-CSK-002 @judges:client @judges:server @judges:core @ics:protection_required
   Scenario Outline: A <method> protected under the CSK round trips and reveals no MCPTT identity to the SIP core
     When the MCPTT client of "alice" sends a <method> whose mcptt-info names "bob" and the group "sip:group-fire-7@example.org"
     Then the MCPTT server answers 200 with an mcptt-info protected under the same Key ID
@@ -33,8 +33,7 @@ Feature: The MCPTT client establishes a CSK with MIKEY-SAKKE and protects SIP bo
       | PUBLISH  |
       | REGISTER |
 
-  @R714-POLICY @tp:MCSEC-714-CSK-003 @judges:server
+  @R714-POLICY @tp:MCSEC-714-CSK-003 @judges:server @ics:protection_required
   Scenario: With a CSK established, a sensitive body sent in clear is still refused
     When the test system, registered as "alice", sends a MESSAGE with the mcptt-info in clear
     Then the MCPTT server answers 403
-    And the answer carries a Warning with code 399 saying "S/MIME protection required"

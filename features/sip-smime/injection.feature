@@ -19,7 +19,7 @@ Feature: Protected requests altered on the wire, and malformed SIP, get the answ
     Then the answer to the injected request is <status>
     And the peer on <point> still serves
 
-    @R713-SMIME-REPLAY @judges:server
+    @R713-SMIME-REPLAY @judges:server @ics:replay_stamp
     Examples: replay
       | mutation             | point | status |
       | replayed as captured | SIP-1 | 403    |
@@ -40,7 +40,7 @@ Feature: Protected requests altered on the wire, and malformed SIP, get the answ
       | with its Key ID swapped for her first CEK's       | SIP-1 | 493    |
       | with its Key ID swapped for her first CEK's       | SIP-2 | 493    |
 
-    @R713-POLICY @judges:server
+    @R713-POLICY @judges:server @ics:protection_required
     Examples: protection stripped
       | mutation                            | point | status |
       | with its mcptt-info sent in clear   | SIP-1 | 403    |

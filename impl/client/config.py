@@ -66,6 +66,7 @@ class ClientConfig:
     user: UserConfig
     server_uri: str
     protection_required: bool = True
+    replay_stamp: bool = True   # seal bodies with the replay stamp, and require it in answers (an ICS item)
     timers_scale: float = 1.0
     sip_timeout_s: float = 10.0
     trace_path: str | None = None
@@ -86,6 +87,7 @@ class ClientConfig:
             "user": {"username": self.user.username, "password": self.user.password, "mcptt_id": self.user.mcptt_id,
                      "impu": self.user.impu, "sip_password": self.user.sip_password},
             "server_uri": self.server_uri, "protection_required": self.protection_required,
+            "replay_stamp": self.replay_stamp,
             "timers_scale": self.timers_scale, "sip_timeout_s": self.sip_timeout_s, "faults": self.faults.names(),
             "ibc": {"user_id_format": self.ibc.user_id_format,
                     **({"server_identity": self.ibc.server_identity} if self.ibc.server_identity else {})},
@@ -143,8 +145,9 @@ def load(config: dict) -> ClientConfig:
     kms = _table(config, "kms", where)
     user = _table(config, "user", where)
     protection = config.get("protection_required", True)
-    if not isinstance(protection, bool):
-        raise ConfigError(f"{where}: 'protection_required' must be true or false")
+    stamp = config.get("replay_stamp", True)
+    if not isinstance(protection, bool) or not isinstance(stamp, bool):
+        raise ConfigError(f"{where}: 'protection_required' and 'replay_stamp' must be true or false")
     trace = config.get("trace_path")
     if trace is not None and not isinstance(trace, str):
         raise ConfigError(f"{where}: 'trace_path' must be a string")
@@ -159,7 +162,7 @@ def load(config: dict) -> ClientConfig:
         user=UserConfig(_str(user, "username", "user"), _str(user, "password", "user"),
                         _str(user, "mcptt_id", "user"), _str(user, "impu", "user"),
                         _str(user, "sip_password", "user")),
-        server_uri=_str(config, "server_uri", where), protection_required=protection,
+        server_uri=_str(config, "server_uri", where), protection_required=protection, replay_stamp=stamp,
         timers_scale=_positive(config, "timers_scale", 1.0), sip_timeout_s=_positive(config, "sip_timeout_s", 10.0),
         trace_path=trace, netns=optional_string(config, "sip_netns", where), faults=faults, ibc=_ibc(config.get("ibc")),
         rotation=_rotation(config),

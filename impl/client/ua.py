@@ -37,7 +37,7 @@ from mcsec.impl.sip import (
 )
 from mcsec.impl.sip.aio import SipEndpoint
 from mcsec.impl.sip.digest import Challenge, DigestError, authorization
-from mcsec.impl.smime import ReplayGuard
+from mcsec.impl.smime import ReplayGuard, ReplayPolicy
 
 log = logging.getLogger("mcsec.client.sip")
 
@@ -70,7 +70,7 @@ class McpttUa:
         self.config = config
         self.session = session
         self.endpoint: SipEndpoint | None = None
-        self.guard = ReplayGuard()
+        self.guard = ReplayGuard(ReplayPolicy(require_stamp=config.replay_stamp))
         self._cseq = 0
 
     def attach(self, endpoint: SipEndpoint) -> None:
@@ -132,7 +132,8 @@ class McpttUa:
 
     def _with_body(self, request: Request, info: McpttInfo | None, key: SealingKey | None,
                    offer: bytes | None = None) -> None:
-        body = build_body(info, key=key, binding=SipBinding.of_request(request), sdp=offer)
+        body = build_body(info, key=key, binding=SipBinding.of_request(request), sdp=offer,
+                          stamp=self.config.replay_stamp)
         if body is not None:
             body.apply(request)
 

@@ -115,25 +115,28 @@ def info_entity(info: McpttInfo) -> bytes:
     return f"Content-Type: {info_codec.CONTENT_TYPE}\r\n\r\n".encode("ascii") + info_codec.build(info)
 
 
-def seal_info(info: McpttInfo, key: SealingKey, binding: SipBinding | None) -> bytes:
-    """The DER CMS of the sensitive entity, stamped for ``binding`` (unbound when ``None``)."""
-    stamp = smime.ReplayStamp.new(context=binding.context() if binding is not None else None)
-    return smime.seal(info_entity(info), cek=key.cek, key_id=key_id_bytes(key.key_id), replay_stamp=stamp)
+def seal_info(info: McpttInfo, key: SealingKey, binding: SipBinding | None, *, stamp: bool = True) -> bytes:
+    """The DER CMS of the sensitive entity, with the replay stamp for ``binding`` (unbound when ``None``),
+    or without one (``stamp`` False: the stamp is this project's attribute, an ICS item of a peer)."""
+    replay_stamp = smime.ReplayStamp.new(context=binding.context() if binding is not None else None) if stamp \
+        else None
+    return smime.seal(info_entity(info), cek=key.cek, key_id=key_id_bytes(key.key_id), replay_stamp=replay_stamp)
 
 
-def _info_part(info: McpttInfo, key: SealingKey | None, binding: SipBinding | None) -> OutgoingBody:
+def _info_part(info: McpttInfo, key: SealingKey | None, binding: SipBinding | None, stamp: bool) -> OutgoingBody:
     if key is None:
         return OutgoingBody(info_codec.CONTENT_TYPE, info_codec.build(info))
-    return OutgoingBody(PROTECTED_CONTENT_TYPE, seal_info(info, key, binding), PROTECTED_DISPOSITION)
+    return OutgoingBody(PROTECTED_CONTENT_TYPE, seal_info(info, key, binding, stamp=stamp), PROTECTED_DISPOSITION)
 
 
 def build_body(info: McpttInfo | None, *, key: SealingKey | None, binding: SipBinding | None,
-               sdp: bytes | None = None) -> OutgoingBody | None:
+               sdp: bytes | None = None, stamp: bool = True) -> OutgoingBody | None:
     """The body of a message: the mcptt-info protected under ``key`` (clear when ``None``), beside
-    an SDP in ``multipart/mixed`` when ``sdp`` is given. ``None`` when there is nothing to carry."""
+    an SDP in ``multipart/mixed`` when ``sdp`` is given. ``None`` when there is nothing to carry.
+    ``stamp``: whether a protected body carries the replay stamp."""
     if info is None:
         return None if sdp is None else OutgoingBody(SDP_TYPE, sdp)
-    part = _info_part(info, key, binding)
+    part = _info_part(info, key, binding, stamp)
     if sdp is None:
         return part
     info_headers = Headers([("Content-Type", part.content_type)])

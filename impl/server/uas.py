@@ -132,6 +132,8 @@ class McpttUas:
 
     @property
     def _clear_allowed(self) -> bool:
+        if "server_refuse_optional_clear" in self.faults:
+            return False  # protection demanded of every sender, whatever the service provider's policy
         return not self.config.protection_required or "server_accept_clear_body" in self.faults
 
     def _refusal(self, ctx: RequestContext, status: int, reason: str, warning: str | None,
@@ -156,7 +158,8 @@ class McpttUas:
         clear_answer = "server_csk_answer_clear" if isinstance(cek, BoundCsk) else "server_answer_clear"
         if cek is not None and clear_answer not in self.faults:
             key = SealingKey(cek.key_id, cek.key)
-        body = build_body(understood, key=key, binding=binding.for_status(200), sdp=answer_sdp)
+        body = build_body(understood, key=key, binding=binding.for_status(200), sdp=answer_sdp,
+                          stamp=self.config.replay.require_stamp)
         extra: list[tuple[str, str]] = []
         if request.method == "INVITE":
             host, port = ctx.flow.local

@@ -157,6 +157,7 @@ def main(args: argparse.Namespace) -> int:
         for p in runnable:
             shutil.rmtree(out / "faults" / p.fault, ignore_errors=True)
             extra = ["--fault", p.fault] + [a for r in p.cited for a in ("--requirement", r)]
+            extra += [a for item, value in REGISTRY[p.fault].ics for a in ("--ics", f"{item}={str(value).lower()}")]
             futures[pool.submit(runs.run, out / "faults" / p.fault, extra)] = p
         for future in as_completed(futures):
             p, result = futures[future], future.result()

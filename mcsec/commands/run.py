@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from mcsec.fixtures.profile import ProfileError, load
+from mcsec.fixtures.profile import ProfileError, load, parse_switch
 from mcsec.impl.faults import REGISTRY
 from mcsec.catalogue import load_catalogue
 from mcsec.reports import manifest, waivers
@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="switch on a named fault of the reference implementation (repeatable; "
                         "also MCSEC_FAULTS=a,b). `--fault list` lists them.")
+    p.add_argument("--ics", action="append", default=[], metavar="ITEM=true|false",
+                   help="switch a yes/no ICS item of the profile (protection_required, idm_test_control, "
+                        "replay_stamp): the reference implementation plays either side (repeatable)")
     p.add_argument("--requirement", action="append", default=[], metavar="ID",
                    help="run only the scenarios citing this requirement (repeatable)")
     p.add_argument("--waivers", type=Path, metavar="FILE",
@@ -97,8 +100,9 @@ def main(args: argparse.Namespace) -> int:
         return 0
     faults = list(args.fault) + [f.strip() for f in os.environ.get("MCSEC_FAULTS", "").split(",") if f.strip()]
     try:
-        profile = load(args.sut, extra_faults=faults, sip_core=args.sip_core,
-                       topology=args.topology)
+        switches = dict(parse_switch(text) for text in args.ics)
+        profile = load(args.sut, extra_faults=faults, sip_core=args.sip_core, topology=args.topology,
+                       ics_overrides=switches)
     except ProfileError as exc:
         print(f"mcsec run: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -133,6 +137,7 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if jobs > 1:
         worker_argv = [*(["--sut", str(args.sut.resolve())] if args.sut else []),
+                       *[a for text in args.ics for a in ("--ics", text)],
                        *[a for f in faults for a in ("--fault", f)], *[a for r in args.requirement for a in ("--requirement", r)],
                        *(["--sip-core", args.sip_core] if args.sip_core else []),
                        *(["--topology", args.topology] if args.topology else []),

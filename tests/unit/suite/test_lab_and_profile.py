@@ -138,3 +138,17 @@ def test_the_lab_hands_the_test_system_the_secret_its_idm_made(tmp_path):
         with pytest.raises(RuntimeError, match="401"):
             without.mint("alice")
     assert e.idm_test_control_secret not in (tmp_path / "idm.log").read_text()
+
+
+def test_ics_switches_set_yes_no_items_and_name_a_bad_one():
+    from mcsec.fixtures.profile import parse_switch
+
+    assert load(ics_overrides={"protection_required": False}).ics.protection_required is False
+    assert load().ics.replay_stamp is True and load(ics_overrides={"replay_stamp": False}).ics.replay_stamp is False
+    with pytest.raises(ProfileError, match="ics.clauses: not an item that can be switched"):
+        load(ics_overrides={"clauses": False})
+    for bad in ("replay_stamp", "replay_stamp=yes", "=true"):
+        with pytest.raises(ProfileError, match="ITEM=true or ITEM=false") if bad != "=true" else pytest.raises(
+                ProfileError):
+            item, value = parse_switch(bad)
+            load(ics_overrides={item: value})
