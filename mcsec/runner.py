@@ -17,6 +17,7 @@ from typing import TextIO
 import pytest
 
 from mcsec.catalogue import load_catalogue
+from mcsec.fixtures.keylog import KeyLog
 from mcsec.fixtures.plugin import ConformancePlugin
 from mcsec.fixtures.profile import Profile
 from mcsec.fixtures.session import ConformanceSession, Selection
@@ -37,10 +38,12 @@ class RunOutcome:
 
 def run(profile: Profile, out_dir: Path, *, selection: Selection = Selection(), keyword: str | None = None,
         progress: TextIO = sys.stdout, waivers: list[Waiver] | None = None,
-        sign_key: manifest.Ed25519PrivateKey | None = None) -> RunOutcome:
+        sign_key: manifest.Ed25519PrivateKey | None = None, key_log: KeyLog | None = None) -> RunOutcome:
     out_dir.mkdir(parents=True, exist_ok=True)
     catalogue = load_catalogue()
-    session = ConformanceSession(profile, out_dir, catalogue, selection=selection, progress=progress)
+    key_log = key_log or KeyLog.off()
+    session = ConformanceSession(profile, out_dir, catalogue, selection=selection, progress=progress,
+                                 key_log=key_log)
     args = [str(SCENARIO_MODULE), "-p", "no:terminal", "-p", "no:cacheprovider",
             "--rootdir", str(SCENARIO_MODULE.parent), "-c", os.devnull, "--import-mode=importlib",
             "-o", "python_files=scenarios.py", "-W", "ignore::DeprecationWarning"]
@@ -53,13 +56,14 @@ def run(profile: Profile, out_dir: Path, *, selection: Selection = Selection(), 
         code = pytest.main(args, plugins=[ConformancePlugin(session)])
     finally:
         session.close()
+        key_log.close()
     finished = _dt.datetime.now(_dt.timezone.utc)
     interrupted = code == pytest.ExitCode.INTERRUPTED
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
         session.suite_errors.append(f"pytest ended with {code!r}")
     document = results.build(catalogue=catalogue, scenarios=session.results, sut=profile.describe(),
                              started=started, finished=finished, interrupted=interrupted,
-                             suite_errors=session.suite_errors)
+                             suite_errors=session.suite_errors, key_log=key_log.describe())
     if waivers is not None:
         waiver_rules.apply(document, waivers)
     results.write(document, out_dir / "results.json")

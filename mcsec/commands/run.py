@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from mcsec.fixtures.keylog import KeyLog
 from mcsec.fixtures.profile import ProfileError, load
 from mcsec.fixtures.session import Selection
 from mcsec.impl.faults import REGISTRY
@@ -45,6 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sign-key", type=Path, metavar="KEY.pem",
                    help="Ed25519 private key (PEM) that signs the run's manifest.json (manifest.sig); "
                         "`mcsec report verify` checks it (docs/reports.md)")
+    p.add_argument("--key-log", type=Path, metavar="FILE",
+                   help="write every CEK and CSK the run used, with its Key ID, to FILE (owner-only, appended), "
+                        "so that `mcsec judge` and `mcsec smime open` can open the run's captures later "
+                        "(docs/judge.md). Off by default; results.json and compliance.html say when it was on")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="pytest -k expression on scenario names")
     p.set_defaults(func=main)
 
@@ -82,8 +87,16 @@ def main(args: argparse.Namespace) -> int:
         except manifest.ManifestError as exc:
             print(f"mcsec run: --sign-key {exc}", file=sys.stderr)
             return EXIT_USAGE
+    key_log = None
+    if args.key_log is not None:
+        key_log = KeyLog(args.key_log.resolve())
+        try:
+            key_log.open()
+        except OSError as exc:
+            print(f"mcsec run: --key-log {args.key_log}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
     outcome = runner.run(profile, args.out.resolve(), selection=Selection(requirements=frozenset(args.requirement)),
-                         keyword=args.keyword, waivers=waiver_list, sign_key=sign_key)
+                         keyword=args.keyword, waivers=waiver_list, sign_key=sign_key, key_log=key_log)
     counts = outcome.document["summary"]
     summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
     print(f"mcsec: {summary or 'no scenarios'} in {outcome.document['suite']['duration_s']:.1f} s; "
@@ -92,6 +105,10 @@ def main(args: argparse.Namespace) -> int:
         if w["status"] == waivers.STALE:
             print(f"mcsec: stale waiver for {w.get('scenario') or w.get('requirement')}: {w['note']}",
                   file=sys.stderr)
+    logged = outcome.document["suite"].get("key_log") or {}
+    if logged.get("enabled"):
+        print(f"mcsec: key log on: {logged['keys']} keys in {logged['file']} (keep it private); "
+              f"{len(logged['unresolved'])} Key IDs seen without their key")
     for error in outcome.document["suite"]["errors"]:
         print(f"mcsec: suite error: {error}", file=sys.stderr)
     return outcome.exit_status
