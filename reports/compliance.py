@@ -72,6 +72,8 @@ def _key_log(document: dict) -> Markup | None:
               el("span", str(logged.get("file", "")), class_="mono"),
               ". Anyone holding that file can read the protected bodies of this run's captures "
               "(`mcsec judge`, `mcsec smime open --key-log`); keep it private.",
+              el("p", "Seen on the wire without their key (the captures of these cannot be opened):")
+              if unresolved else None,
               el("ul", [el("li", el("span", u, class_="mono")) for u in unresolved[:50]]) if unresolved else None,
               class_="callout", id="key-log")
 
