@@ -3,7 +3,7 @@
     name = "Interop event, client A with server B"      # shown in the reports
     key_log = ["run.keys"]                 # key log files (mcsec run --key-log), relative to this file
     keys = ["CSK 2ddd5bf0 e06e...", ...]   # key log lines inline (CEK, CSK, KMS lines)
-    clauses = ["7.13", "7.14"]             # default: those of the keys (CEK 7.13, CSK 7.14), else both
+    clauses = ["7.13", "7.14"]             # of a message no key places (default: both)
     clear_body_types = ["application/sdp"] # bodies of these types alone need no S/MIME (default: none)
     servers = ["sip:mcptt-as@example.org"] # MCPTT server identities an I_MESSAGE may be addressed to
 
@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from mcsec.catalogue import CLAUSES
-from mcsec.fixtures.keylog import CEK, CSK, KeyEntry, KeyLogContent, KeyLogError, parse_line, read_key_log
+from mcsec.fixtures.keylog import KeyEntry, KeyLogContent, KeyLogError, parse_line, read_key_log
 from mcsec.fixtures.oracles.offline import KeyMaterial
 from mcsec.fixtures.wire.exposure import SensitiveValue
 from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
@@ -280,9 +280,7 @@ def _load(path: Path, data: dict) -> JudgeKeys:
             identities.append(mcptt_id)
     servers = _strings(data.get("servers", []), "servers")
 
-    kinds = {entry.kind for entry in content.keys}
-    default = tuple(c for c, kind in (("7.13", CEK), ("7.14", CSK)) if kind in kinds) or CLAUSES
-    clauses = tuple(_strings(data["clauses"], "clauses")) if "clauses" in data else tuple(default)
+    clauses = tuple(_strings(data["clauses"], "clauses")) if "clauses" in data else CLAUSES
     wrong = [c for c in clauses if c not in CLAUSES]
     if wrong or not clauses:
         raise KeysError(f"clauses: expected some of {', '.join(CLAUSES)}")

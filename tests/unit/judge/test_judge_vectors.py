@@ -150,7 +150,7 @@ def test_the_vectors_capture_is_judged_pass(tmp_path, capture, capsys):
     assert "application/vnd.3gpp.mcptt-info+xml" in " ".join(st["text"] for st in by_id["JUDGE-4"]["steps"])
     rows = {r["id"]: r["verdict"] for r in doc["requirements"]}
     assert rows["R714-CEK-INT"] == rows["R714-CEK-CONF"] == rows["R714-CONF-SIP1"] == rows["R714-CONF-SIP2"] == "pass"
-    assert rows["R713-CONF-SIP1"] == "not_tested"   # the key material holds a CSK only: clause 7.14
+    assert rows["R713-CONF-SIP1"] == "not_tested"   # every message is placed in 7.14 by its dialog's CSK
     assert doc["suite"]["judge"]["messages"] == 5
     for name in ("junit.xml", "cucumber.json", "compliance.html", "manifest.json"):
         assert (tmp_path / "out" / name).is_file()
