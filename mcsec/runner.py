@@ -22,6 +22,7 @@ from typing import TextIO
 import pytest
 
 from mcsec.catalogue import load_catalogue, scan_scenarios
+from mcsec.fixtures.keylog import KeyLog
 from mcsec.fixtures.plugin import ConformancePlugin
 from mcsec.fixtures.profile import Profile
 from mcsec.fixtures.session import ConformanceSession, Selection
@@ -42,11 +43,13 @@ class RunOutcome:
 
 def run(profile: Profile, out_dir: Path, *, selection: Selection = Selection(), keyword: str | None = None,
         progress: TextIO = sys.stdout, waivers: list[Waiver] | None = None,
-        sign_key: manifest.Ed25519PrivateKey | None = None, progress_json: bool = False) -> RunOutcome:
+        sign_key: manifest.Ed25519PrivateKey | None = None, progress_json: bool = False,
+        key_log: KeyLog | None = None) -> RunOutcome:
     out_dir.mkdir(parents=True, exist_ok=True)
     catalogue = load_catalogue()
+    key_log = key_log or KeyLog.off()
     session = ConformanceSession(profile, out_dir, catalogue, selection=selection, progress=progress,
-                                 progress_json=progress_json)
+                                 progress_json=progress_json, key_log=key_log)
     args = [str(SCENARIO_MODULE), "-p", "no:terminal", "-p", "no:cacheprovider",
             "--rootdir", str(SCENARIO_MODULE.parent), "-c", os.devnull, "--import-mode=importlib",
             "-o", "python_files=scenarios.py", "-W", "ignore::DeprecationWarning"]
@@ -59,6 +62,7 @@ def run(profile: Profile, out_dir: Path, *, selection: Selection = Selection(), 
         code = pytest.main(args, plugins=[ConformancePlugin(session)])
     finally:
         session.close()
+        key_log.close()
     finished = _dt.datetime.now(_dt.timezone.utc)
     interrupted = code == pytest.ExitCode.INTERRUPTED
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
@@ -67,7 +71,7 @@ def run(profile: Profile, out_dir: Path, *, selection: Selection = Selection(), 
     ordered = sorted(session.results, key=lambda r: (rank.get(r.id, len(rank)), r.id))
     document = results.build(catalogue=catalogue, scenarios=ordered, sut=profile.describe(),
                              started=started, finished=finished, interrupted=interrupted,
-                             suite_errors=session.suite_errors)
+                             suite_errors=session.suite_errors, key_log=key_log.describe())
     return _finish(document, out_dir, waivers=waivers, sign_key=sign_key, interrupted=interrupted)
 
 

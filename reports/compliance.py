@@ -61,6 +61,23 @@ def _meta(document: dict, signed_by: str | None = None) -> Markup:
               el("dt", "Signature"), el("dd", _signature(signed_by), id="signature"), class_="meta")
 
 
+def _key_log(document: dict) -> Markup | None:
+    """A run with `--key-log` wrote the keys of its protected bodies to a file: the report says so."""
+    logged = document["suite"].get("key_log") or {}
+    if not logged.get("enabled"):
+        return None
+    unresolved = logged.get("unresolved") or []
+    return el("div", el("strong", "Key log on: "),
+              f"this run wrote {logged.get('keys', 0)} CEKs and CSKs with their Key IDs to ",
+              el("span", str(logged.get("file", "")), class_="mono"),
+              ". Anyone holding that file can read the protected bodies of this run's captures "
+              "(`mcsec judge`, `mcsec smime open --key-log`); keep it private.",
+              el("p", "Seen on the wire without their key (the captures of these cannot be opened):")
+              if unresolved else None,
+              el("ul", [el("li", el("span", u, class_="mono")) for u in unresolved[:50]]) if unresolved else None,
+              class_="callout", id="key-log")
+
+
 def _banner(document: dict) -> Markup:
     status = results.document_exit_status(document)
     counts = document["summary"]
@@ -275,6 +292,7 @@ def render(document: dict, links: Links, kill_matrix: dict | None = None, signed
            el("div", el("strong", "Faults switched on: "), _value(faults),
               ". This run deliberately made the reference implementation deviate.", class_="callout")
            if faults else None,
+           _key_log(document),
            _meta(document, signed_by)),
         el("nav", el("strong", "Contents: "), [el("a", label, href=f"#{a}") for a, label in filter(None, toc)],
            class_="toc"),

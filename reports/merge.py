@@ -49,6 +49,11 @@ def merge(documents: list[dict], order: list[str] | None = None) -> dict:
                  duration_s=round((max(ends) - min(starts)).total_seconds(), 3),
                  interrupted=any(d["suite"].get("interrupted") for d in documents),
                  errors=[e for d in documents for e in d["suite"].get("errors", [])], shards=len(documents))
+    logs = [d["suite"]["key_log"] for d in documents if (d["suite"].get("key_log") or {}).get("enabled")]
+    if logs:  # the shards append to one file; a key two shards both learnt is counted once per shard
+        suite["key_log"] = dict(logs[0], keys=sum(k["keys"] for k in logs),
+                                certificates=sum(k["certificates"] for k in logs),
+                                unresolved=sorted({u for k in logs for u in k["unresolved"]}))
     requirements = [dict(r, scenarios=[s["id"] for s in scenarios if r["id"] in s["requirements"]])
                     for r in first["requirements"]]
     merged = {**{k: v for k, v in first.items() if k not in ("waivers",)}, "suite": suite,

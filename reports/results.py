@@ -89,13 +89,15 @@ def requirement_rows(catalogue: list[Requirement], scenarios: list[ScenarioResul
 
 def build(*, catalogue: list[Requirement], scenarios: list[ScenarioResult], sut: dict,
           started: _dt.datetime, finished: _dt.datetime, interrupted: bool = False,
-          suite_errors: list[str] | None = None) -> dict:
+          suite_errors: list[str] | None = None, key_log: dict | None = None) -> dict:
+    """``key_log``: what the run's key log holds (mcsec.fixtures.keylog.KeyLog.describe); off when None."""
     return {
         "suite": {
             "name": "mcsec", "version": __version__, "python": platform.python_version(),
             "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
             "duration_s": round((finished - started).total_seconds(), 3),
             "interrupted": interrupted, "errors": list(suite_errors or []),
+            "key_log": key_log or {"enabled": False},
         },
         "sut": sut,
         "summary": summary(scenarios),

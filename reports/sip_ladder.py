@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcsec.reports.html_markup import Markup, el, escape
+from mcsec.reports.html_markup import Markup, el
 
 CLIENT, CORE, SERVER = 0, 1, 2
 LANES = ("MCPTT client", "SIP core", "MCPTT server")

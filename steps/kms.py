@@ -17,6 +17,13 @@ from mcsec.steps.context import ScenarioContext, peer
 from mcsec.steps.tokens import FORGERIES, TokenState, forged
 
 
+def log_cek(ctx: ScenarioContext, reply: CekReply) -> None:
+    """A CEK the KMS gave the test system goes into the run's key log (a no-op when it is off)."""
+    if reply.cek is not None:
+        ctx.session.key_log.record("CEK", reply.cek.key_id, reply.cek.key,
+                                   kms_uri=reply.answer.kms_uri or ctx.ixit.kms_uri)
+
+
 @dataclass
 class KmsState:
     """What the KMS answered in this scenario: the last answer (CEK service or key provisioning, which the
@@ -31,11 +38,13 @@ class KmsState:
         x = self.ctx.ixit
         with peer("the KMS"):
             self.reply = self.ctx.cek_client().issue(token, x.user(user).mcptt_id, x.server(server).uri)
+        log_cek(self.ctx, self.reply)
         return self.reply
 
     def fetch(self, token: str | None, server: str, key_id: int) -> CekReply:
         with peer("the KMS"):
             self.reply = self.ctx.cek_client().fetch(token, self.ctx.ixit.server(server).uri, key_id)
+        log_cek(self.ctx, self.reply)
         return self.reply
 
 

@@ -41,6 +41,7 @@ def _made(ibc: IbcState, user: str, make) -> bytes:
     except ForgeUnavailable as exc:
         raise Inconclusive(str(exc)) from None
     ibc.crafted = (built.key_id, built.key)
+    ibc.ctx.session.key_log.record("CSK", built.key_id, built.key)
     return data
 
 

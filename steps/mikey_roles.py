@@ -79,6 +79,7 @@ def relay_vector(ibc: IbcState, initiator: str) -> None:
     if vector["Initiator URI"] != initiator:
         raise RuntimeError(f"the vectors' CSK message is from {vector['Initiator URI']!r}")
     data = bytes.fromhex(vector["i_message_hex"])
+    ibc.ctx.session.key_log.record("CSK", int(vector["CSK-ID"], 16), bytes.fromhex(vector["CSK"]))
     target = ibc.direct.config.uri
     ibc.send(VECTOR_IMPU, lambda request: build_mikey_body(data).apply(request), target_uri=target)
 
@@ -88,6 +89,7 @@ def relay_vector(ibc: IbcState, initiator: str) -> None:
 def relay_under_vector_csk(ibc: IbcState, initiator: str) -> None:
     vector = _csk_vector()
     key = SealingKey(int(vector["CSK-ID"], 16), bytes.fromhex(vector["CSK"]))
+    ibc.ctx.session.key_log.record("CSK", key.key_id, key.cek)
     target = ibc.direct.config.uri
 
     def build(request: Request) -> None:

@@ -23,6 +23,7 @@ from mcsec.impl.mcptt.info import McpttInfo
 from mcsec.impl.sip import make_request
 from mcsec.steps import phrases
 from mcsec.steps.context import ScenarioContext, failed_if, peer
+from mcsec.steps.kms import log_cek
 from mcsec.steps.tokens import TokenState
 
 GROUP_ID = "sip:group-fire-7@example.org"
@@ -212,6 +213,7 @@ def _cek_of(ctx: ScenarioContext, tokens: TokenState, holder: str):
         reply = ctx.cek_client().issue(tokens.of(holder), x.user(holder).mcptt_id, x.servers[0].uri)
     if reply.cek is None:
         raise Inconclusive(f"the KMS gave the test system no CEK for {holder!r}: HTTP {reply.status}")
+    log_cek(ctx, reply)
     return reply.cek
 
 

@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from mcsec.fixtures.keylog import KeyLog
 from mcsec.fixtures.profile import ProfileError, load, parse_switch
 from mcsec.impl.faults import REGISTRY
 from mcsec.catalogue import load_catalogue
@@ -47,6 +48,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sign-key", type=Path, metavar="KEY.pem",
                    help="Ed25519 private key (PEM) that signs the run's manifest.json (manifest.sig); "
                         "`mcsec report verify` checks it (docs/reports.md)")
+    p.add_argument("--key-log", type=Path, metavar="FILE",
+                   help="write every CEK and CSK the run used, with its Key ID, to FILE (owner-only, appended), "
+                        "so that `mcsec judge` and `mcsec smime open` can open the run's captures later "
+                        "(docs/judge.md). Off by default; results.json and compliance.html say when it was on")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="pytest -k expression on scenario names")
     p.add_argument("--jobs", type=int, metavar="N",
                    help="run in N worker processes, each with a lab of its own and a shard of the scenarios, "
@@ -135,13 +140,24 @@ def main(args: argparse.Namespace) -> int:
     if isinstance(jobs, str):
         print(f"mcsec run: --jobs {jobs}", file=sys.stderr)
         return EXIT_USAGE
+    key_log = None
+    if args.key_log is not None:
+        key_log = KeyLog(args.key_log.resolve())
+        try:
+            key_log.open()
+        except OSError as exc:
+            print(f"mcsec run: --key-log {args.key_log}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
     if jobs > 1:
+        if key_log is not None:
+            key_log.close()   # the workers append to the file themselves
         worker_argv = [*(["--sut", str(args.sut.resolve())] if args.sut else []),
                        *[a for text in args.ics for a in ("--ics", text)],
                        *[a for f in faults for a in ("--fault", f)], *[a for r in args.requirement for a in ("--requirement", r)],
                        *(["--sip-core", args.sip_core] if args.sip_core else []),
                        *(["--topology", args.topology] if args.topology else []),
-                       *(["-k", args.keyword] if args.keyword else [])]
+                       *(["-k", args.keyword] if args.keyword else []),
+                       *(["--key-log", str(args.key_log.resolve())] if args.key_log else [])]
         try:
             outcome = runner.run_parallel(worker_argv, jobs, profile, args.out.resolve(), waivers=waiver_list,
                                           sign_key=sign_key)
@@ -150,7 +166,8 @@ def main(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     else:
         outcome = runner.run(profile, args.out.resolve(), selection=selection, keyword=args.keyword,
-                             waivers=waiver_list, sign_key=sign_key, progress_json=args.progress == "json")
+                             waivers=waiver_list, sign_key=sign_key, progress_json=args.progress == "json",
+                             key_log=key_log)
     if args.progress == "json":
         return outcome.exit_status
     counts = outcome.document["summary"]
@@ -161,6 +178,10 @@ def main(args: argparse.Namespace) -> int:
         if w["status"] == waivers.STALE:
             print(f"mcsec: stale waiver for {w.get('scenario') or w.get('requirement')}: {w['note']}",
                   file=sys.stderr)
+    logged = outcome.document["suite"].get("key_log") or {}
+    if logged.get("enabled"):
+        print(f"mcsec: key log on: {logged['keys']} keys in {logged['file']} (keep it private); "
+              f"{len(logged['unresolved'])} Key IDs seen without their key")
     for error in outcome.document["suite"]["errors"]:
         print(f"mcsec: suite error: {error}", file=sys.stderr)
     return outcome.exit_status
