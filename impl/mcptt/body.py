@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import mcsec.impl.smime as smime
 from mcsec.impl.mcptt import info as info_codec
@@ -115,9 +116,12 @@ def info_entity(info: McpttInfo) -> bytes:
     return f"Content-Type: {info_codec.CONTENT_TYPE}\r\n\r\n".encode("ascii") + info_codec.build(info)
 
 
-def seal_info(info: McpttInfo, key: SealingKey, binding: SipBinding | None) -> bytes:
-    """The DER CMS of the sensitive entity, stamped for ``binding`` (unbound when ``None``)."""
-    stamp = smime.ReplayStamp.new(context=binding.context() if binding is not None else None)
+def seal_info(info: McpttInfo, key: SealingKey, binding: SipBinding | None, *,
+              sent_at: datetime | None = None) -> bytes:
+    """The DER CMS of the sensitive entity, stamped for ``binding`` (unbound when ``None``) with the
+    sending time ``sent_at`` (now when ``None``; a sender that prepares bodies ahead of a schedule gives
+    the time each will be sent)."""
+    stamp = smime.ReplayStamp.new(context=binding.context() if binding is not None else None, now=sent_at)
     return smime.seal(info_entity(info), cek=key.cek, key_id=key_id_bytes(key.key_id), replay_stamp=stamp)
 
 
