@@ -35,7 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sut", type=Path, metavar="PROFILE.toml", help="profile (default: the built-in reference)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                    help=f"output folder (default: {DEFAULT_OUT}, under the current folder)")
-    p.add_argument("--rate", type=float, default=10.0, metavar="PER_S", help="MESSAGEs per second (default 10)")
+    p.add_argument("--rate", type=float, default=10.0, metavar="PER_S",
+                   help="MESSAGEs per second (default 10; --find-knee sets each step's own)")
     p.add_argument("--duration", type=float, default=60.0, metavar="SECONDS", help="how long to send (default 60)")
     p.add_argument("--max-transactions", type=int, metavar="N",
                    help="send at most N MESSAGEs (default: rate x duration)")
@@ -89,6 +90,8 @@ def main(args: argparse.Namespace) -> int:
             plan = LoadPlan(args.rate, args.duration, args.max_transactions, timers)
         if args.rss_interval <= 0:
             raise SoakUsageError(f"--rss-interval: expected a positive number of seconds, got {args.rss_interval}")
+        if args.rss_warmup is not None and args.rss_warmup < 0:
+            raise SoakUsageError(f"--rss-warmup: expected 0 or more seconds, got {args.rss_warmup}")
         if args.workers is not None and args.workers < 1:
             raise SoakUsageError(f"--workers: expected at least 1, got {args.workers}")
         if args.server_pid is not None and not Path(f"/proc/{args.server_pid}/status").exists():

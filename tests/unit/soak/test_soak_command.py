@@ -169,7 +169,7 @@ def test_missing_sipp_is_a_usage_error_naming_the_debian_package(tmp_path, capsy
     (["--rate", "0"], "--rate"), (["--duration", "-3"], "--duration"), (["--t1-ms", "1"], "--t1-ms"),
     (["--max-transactions", "0"], "--max-transactions"), (["--user", "mallory"], "no user 'mallory'"),
     (["--find-knee", "--factor", "0.5"], "--factor"), (["--server-pid", "999999999"], "--server-pid"),
-    (["--sut", "/nonexistent/profile.toml"], "cannot read profile"),
+    (["--sut", "/nonexistent/profile.toml"], "cannot read profile"), (["--rss-warmup", "-1"], "--rss-warmup"),
 ])
 def test_bad_input_is_a_usage_error_that_names_it(tmp_path, capsys, args, says):
     status, _, err = _run(capsys, *args, "--out", str(tmp_path))

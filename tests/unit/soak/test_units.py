@@ -252,3 +252,9 @@ def test_each_injection_line_is_a_body_sealed_for_its_own_message_and_time(tmp_p
     assert prepared.number_of("soak-t-1001") == 1001 and prepared.number_of("soak-t-1002") is None
     assert prepared.number_of("other-1") is None
     assert key.cek not in prepared.path.read_bytes()
+    assert prepared.workers == workers
+
+
+def test_only_workers_with_bodies_to_seal_are_counted():
+    assert bodies.effective_workers(1, 4) == 1 and bodies.effective_workers(1001, 2) == 2
+    assert bodies.effective_workers(201, 8) == 2 and bodies.effective_workers(10_000, 3) == 3
