@@ -10,8 +10,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.mcsec-installed
-# openssl: the independent S/MIME peer of the interoperation tests
-SYSTEM_PACKAGES := openssl ca-certificates chromium libpcap0.8 kamailio iproute2
+# openssl: the independent S/MIME peer of the interoperation tests; sip-tester: SIPp, the load
+# generator of `mcsec soak`
+SYSTEM_PACKAGES := openssl ca-certificates chromium libpcap0.8 kamailio iproute2 sip-tester
 RUN_ARGS ?=
 PYTEST_ARGS ?=
 KILL_MATRIX_OUT ?= reports/out/kill-matrix

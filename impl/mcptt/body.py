@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import mcsec.impl.smime as smime
 from mcsec.impl.mcptt import info as info_codec
@@ -115,11 +116,14 @@ def info_entity(info: McpttInfo) -> bytes:
     return f"Content-Type: {info_codec.CONTENT_TYPE}\r\n\r\n".encode("ascii") + info_codec.build(info)
 
 
-def seal_info(info: McpttInfo, key: SealingKey, binding: SipBinding | None, *, stamp: bool = True) -> bytes:
-    """The DER CMS of the sensitive entity, with the replay stamp for ``binding`` (unbound when ``None``),
-    or without one (``stamp`` False: the stamp is this project's attribute, an ICS item of a peer)."""
-    replay_stamp = smime.ReplayStamp.new(context=binding.context() if binding is not None else None) if stamp \
-        else None
+def seal_info(info: McpttInfo, key: SealingKey, binding: SipBinding | None, *, stamp: bool = True,
+              sent_at: datetime | None = None) -> bytes:
+    """The DER CMS of the sensitive entity, with the replay stamp for ``binding`` (unbound when ``None``)
+    dated ``sent_at`` (now when ``None``; a sender that prepares bodies ahead of a schedule gives the time
+    each will be sent), or without one (``stamp`` False: the stamp is this project's attribute, an ICS
+    item of a peer)."""
+    replay_stamp = smime.ReplayStamp.new(context=binding.context() if binding is not None else None,
+                                         now=sent_at) if stamp else None
     return smime.seal(info_entity(info), cek=key.cek, key_id=key_id_bytes(key.key_id), replay_stamp=replay_stamp)
 
 
