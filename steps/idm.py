@@ -35,9 +35,10 @@ class IdmState:
     ctx: ScenarioContext
     jwks: dict | None = None
     request: AuthorizationRequest | None = None
-    sign_in_answers: list[tuple[str, HttpReply]] = field(default_factory=list)
+    sign_in_answers: list[tuple[str, HttpReply]] = field(default_factory=list, repr=False)  # may hold a code
+    signed_in: str | None = None         # who the last sign-in named
     code: str | None = field(default=None, repr=False)
-    token_answer: HttpReply | None = None
+    token_answer: HttpReply | None = field(default=None, repr=False)                         # may hold a token
     token_received_at: float = 0.0
     token_user: str | None = None        # whose token the last token answer holds: a user ...
     token_server: str | None = None      # ... or a server principal
@@ -50,7 +51,7 @@ class IdmState:
         self.request = idm.authorization_request(client_id=client_id, redirect_uri=redirect_uri)
         self.sign_in_answers = [("the login page", idm.authorization_page(self.request)),
                                 ("the posted sign-in", idm.sign_in(self.request, username, password))]
-        self.token_user, self.token_server = username, None
+        self.signed_in, self.code = username, None
 
     def take_code(self) -> str:
         """The code of the last sign-in; a sign-in that should have succeeded and gave none fails."""
@@ -63,9 +64,25 @@ class IdmState:
                          f"{exc.error}") from None
         return self.code
 
+    def verifier_of_another_sign_in(self) -> str:
+        """The verifier of a second right sign-in of the same user, whose code stays outstanding: a
+        verifier the IdM knows, of the same client and user, only not of this code."""
+        idm, user = self.ctx.idm, self.signed_in
+        if user is None:
+            raise RuntimeError("no sign-in in this scenario to repeat")
+        other = idm.authorization_request()
+        idm.authorization_page(other)
+        try:
+            idm.code_of(other, idm.sign_in(other, user, self.ctx.ixit.user(user).password))
+        except IdmError as exc:
+            raise Failed(f"the IdM issued no authorization code to a right sign-in: HTTP {exc.status} "
+                         f"{exc.error}") from None
+        return other.verifier
+
     def redeem(self, verifier: str | None, redirect_uri: str | None = None) -> HttpReply:
         if self.request is None or self.code is None:
             raise RuntimeError("no authorization code in this scenario to redeem")
+        self.token_user, self.token_server = self.signed_in, None
         return self._received(self.ctx.idm.redeem(self.code, self.request, verifier=verifier,
                                                   redirect_uri=redirect_uri))
 
@@ -158,13 +175,10 @@ VERIFIERS = phrases.Phrases("Verifier", {
     "its PKCE verifier with its last character changed":
         lambda s: _near(nearmiss.last_character_changed, s.request.verifier),
     "the PKCE code challenge in place of the verifier": lambda s: s.request.code_challenge,
-    "the PKCE verifier of another sign-in of the same user":
-        lambda s: s.ctx.idm.authorization_request().verifier,
+    "the PKCE verifier of another sign-in of the same user": lambda s: s.verifier_of_another_sign_in(),
     "no PKCE verifier": lambda s: None,
 })
-"""The code_verifier a token request carries: IdmState -> verifier (None: the parameter is left out).
-"Another sign-in" is a fresh authorization request of the same client: its verifier is as well formed
-as the right one and belongs to the same user and client, only not to this code."""
+"""The code_verifier a token request carries: IdmState -> verifier (None: the parameter is left out)."""
 
 SECRETS = phrases.Phrases("ClientSecret", {
     "its own secret": lambda x, server: x.server(server).client_secret,
