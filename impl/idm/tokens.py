@@ -50,8 +50,9 @@ class TokenIssuer:
     def user_access_claims(self, user: User, client_id: str, scope: str, lifetime_s: int | None = None) -> dict:
         claims = self._access_claims(user.username, client_id, scope, lifetime_s)
         claims["mcptt_id"] = user.mcptt_id
-        if "idm_mcptt_id_of_first_user" in self._faults and self._config.users:
-            claims["mcptt_id"] = self._config.users[0].mcptt_id
+        if "idm_mcptt_id_off_by_one" in self._faults and user in self._config.users:
+            users = self._config.users
+            claims["mcptt_id"] = users[(users.index(user) + 1) % len(users)].mcptt_id
         return claims
 
     def server_access_claims(self, server: ServerPrincipal, scope: str, lifetime_s: int | None = None) -> dict:
