@@ -204,7 +204,8 @@ def _make_handler_class(router: Router, server_name: str,
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
             self.send_header("Content-Length", str(len(response.body)))
-            self.send_header("Cache-Control", "no-store")
+            if not any(name.lower() == "cache-control" for name in response.headers):
+                self.send_header("Cache-Control", "no-store")  # unless the handler chose its own
             for name, value in response.headers.items():
                 self.send_header(name, value)
             self.end_headers()

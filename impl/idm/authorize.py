@@ -41,6 +41,17 @@ class AuthorizationRequest:
     nonce: str | None
 
 
+def login_principal(config: IdmConfig, username: str) -> User | None:
+    """The user the login form signs in as `username`: a configured user only (with the fault
+    idm_shared_principals, a server principal too, its client_id and secret taken as a user's)."""
+    user = config.user(username)
+    if user is None and "idm_shared_principals" in config.faults:
+        server = config.server(username)
+        if server is not None:
+            return User(server.client_id, server.client_secret, server.uri)
+    return user
+
+
 def is_form(request: Request) -> bool:
     content_type = (request.header("content-type") or "").split(";", 1)[0].strip().lower()
     return content_type == FORM_CONTENT_TYPE
@@ -109,12 +120,23 @@ class AuthorizationEndpoint:
     def _client_and_redirect(self, params: Params) -> tuple[str, str]:
         client_id = params.get("client_id")
         client = self._config.client(client_id) if client_id is not None else None
+        redirect_uri = params.get("redirect_uri")
+        faults = self._config.faults
+        if client is None and client_id is not None and "idm_accept_unknown_client" in faults:
+            registered = [u for c in self._config.clients for u in c.redirect_uris]
+            if redirect_uri in registered:
+                return client_id, redirect_uri
         if client is None:
             raise OAuthError("invalid_request", "unknown client_id")
-        redirect_uri = params.get("redirect_uri")
-        if redirect_uri is None or redirect_uri not in client.redirect_uris:
+        if redirect_uri is None or not self._registered(redirect_uri, client.redirect_uris):
             raise OAuthError("invalid_request", "redirect_uri is not registered for this client")
         return client.client_id, redirect_uri
+
+    def _registered(self, redirect_uri: str, registered: tuple[str, ...]) -> bool:
+        """Simple string comparison (RFC 3986 6.2.1), as OpenID Connect Core 3.1.2.1 demands."""
+        if "idm_redirect_prefix_match" in self._config.faults:
+            return any(redirect_uri.lower().startswith(uri.lower()) for uri in registered)
+        return redirect_uri in registered
 
     def _authorization_request(self, params: Params, client_id: str, redirect_uri: str,
                                state: str | None) -> AuthorizationRequest:
@@ -134,8 +156,10 @@ class AuthorizationEndpoint:
     def _authenticate(self, params: Params) -> User:
         username = params.get("username") or ""
         password = params.get("password") or ""
-        user = self._config.user(username)
+        user = login_principal(self._config, username)
         matched = secret_matches(password, user.password if user is not None else None)
+        if "idm_accept_any_password" in self._config.faults and user is not None:
+            matched = True
         if user is None or not matched:
             raise OAuthError("access_denied", "the username or password is not correct")
         return user

@@ -27,9 +27,11 @@ class Grant:
 
 
 class CodeStore:
-    def __init__(self, lifetime_s: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, lifetime_s: int, clock: Callable[[], float] = time.monotonic, *,
+                 reusable: bool = False) -> None:
         self._lifetime_s = lifetime_s
         self._clock = clock
+        self._reusable = reusable  # fault idm_code_reusable: a redeemed code stays valid until it expires
         self._lock = threading.Lock()
         self._grants: dict[str, tuple[float, Grant]] = {}
 
@@ -45,7 +47,7 @@ class CodeStore:
         """The grant for `code` if it exists and has not expired; the code is spent either way."""
         now = self._clock()
         with self._lock:
-            entry = self._grants.pop(code, None)
+            entry = self._grants.get(code) if self._reusable else self._grants.pop(code, None)
         if entry is None or now >= entry[0]:
             return None
         return entry[1]

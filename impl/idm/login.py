@@ -156,14 +156,41 @@ def _token_set(answer: _Answer) -> TokenSet:
                     str(body.get("scope", "")))
 
 
-def _pkce_pair() -> tuple[str, str]:
+def pkce_pair() -> tuple[str, str]:
+    """A fresh code verifier and its S256 code challenge (RFC 7636 4.1, 4.2)."""
     verifier = secrets.token_urlsafe(48)  # 64 characters, RFC 7636 4.1
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=")
     return verifier, challenge.decode("ascii")
 
 
-def _authorization_response(answer: _Answer, redirect_uri: str, state: str, issuer: str) -> str:
-    """The code from the /authorize redirect, after checking where it points, its state and iss."""
+def authorization_request(client_id: str, redirect_uri: str, scope: str, code_challenge: str, state: str,
+                          nonce: str | None = None) -> dict[str, str]:
+    """The parameters of an authorization request of the code grant with PKCE S256 (RFC 6749 4.1.1,
+    RFC 7636 4.3)."""
+    request = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": scope,
+        "state": state,
+        "code_challenge": code_challenge,
+        "code_challenge_method": "S256",
+    }
+    if nonce is not None:
+        request["nonce"] = nonce
+    return request
+
+
+def basic_authorization(client_id: str, client_secret: str) -> str:
+    """The `Authorization` value of HTTP Basic client authentication (RFC 6749 2.3.1: each part
+    form-urlencoded first)."""
+    credentials = f"{quote(client_id, safe='')}:{quote(client_secret, safe='')}".encode("utf-8")
+    return "Basic " + base64.b64encode(credentials).decode("ascii")
+
+
+def authorization_code(answer: _Answer | httpclient.HttpReply, redirect_uri: str, state: str, issuer: str) -> str:
+    """The code from the /authorize redirect, after checking where it points, its state and iss; an
+    `IdmError` naming the refusal otherwise."""
     if answer.status != 302:
         _raise_for(answer, "authorization endpoint")
     location = answer.headers.get("location", "")
@@ -191,28 +218,19 @@ def login_with_pkce(discovery: Discovery, client_id: str, redirect_uri: str, use
     the code from the 302 without following it, then exchange it at /token.
     `scope` defaults to `discovery.default_scope` (openid and the KMS scope).
     """
-    verifier, challenge = _pkce_pair()
+    verifier, challenge = pkce_pair()
     state = secrets.token_urlsafe(16)
-    request = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": redirect_uri,
-        "scope": scope if scope is not None else discovery.default_scope,
-        "state": state,
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
-    if nonce is not None:
-        request["nonce"] = nonce
+    request = authorization_request(client_id, redirect_uri, scope if scope is not None else discovery.default_scope,
+                                    challenge, state, nonce)
     page = _request("GET", discovery.authorization_endpoint + "?" + urlencode(request, quote_via=quote), ssl_context,
                     timeout=discovery.timeout_s)
     if page.status == 302:
-        _authorization_response(page, redirect_uri, state, discovery.issuer)  # raises the redirected error
+        authorization_code(page, redirect_uri, state, discovery.issuer)  # raises the redirected error
     if page.status != 200:
         _raise_for(page, "authorization endpoint")
     login = _form_post(discovery.authorization_endpoint, ssl_context,
                        {**request, "username": username, "password": password}, timeout=discovery.timeout_s)
-    code = _authorization_response(login, redirect_uri, state, discovery.issuer)
+    code = authorization_code(login, redirect_uri, state, discovery.issuer)
     answer = _form_post(discovery.token_endpoint, ssl_context, {
         "grant_type": "authorization_code",
         "code": code,
@@ -226,11 +244,10 @@ def login_with_pkce(discovery: Discovery, client_id: str, redirect_uri: str, use
 def client_credentials(discovery: Discovery, client_id: str, client_secret: str, ssl_context: ssl.SSLContext,
                        scope: str | None = None) -> TokenSet:
     """An access token for a server principal (HTTP Basic client authentication, RFC 6749 2.3.1)."""
-    credentials = f"{quote(client_id, safe='')}:{quote(client_secret, safe='')}".encode("utf-8")
     fields = {"grant_type": "client_credentials"}
     if scope is not None:
         fields["scope"] = scope
     answer = _form_post(discovery.token_endpoint, ssl_context, fields,
-                        {"Authorization": "Basic " + base64.b64encode(credentials).decode("ascii")},
+                        {"Authorization": basic_authorization(client_id, client_secret)},
                         timeout=discovery.timeout_s)
     return _token_set(answer)

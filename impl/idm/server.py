@@ -65,7 +65,7 @@ def build(raw_config: dict) -> tuple[list[Startable], dict]:
     issuer = config.issuer or base_url
     key = SigningKey.generate()
     tokens = TokenIssuer(config, key, issuer)
-    codes = CodeStore(config.code_lifetime_s)
+    codes = CodeStore(config.code_lifetime_s, reusable="idm_code_reusable" in config.faults)
     document = discovery_document(config, issuer, base_url)
     authorize = AuthorizationEndpoint(config, codes, issuer, AUTHORIZE_PATH)
     token = TokenEndpoint(config, codes, tokens)

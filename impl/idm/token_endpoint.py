@@ -18,11 +18,11 @@ from urllib.parse import unquote_plus
 
 from mcsec.impl.httpserver import Request, Response
 from mcsec.impl.idm import pkce
-from mcsec.impl.idm.authorize import FORM_CONTENT_TYPE, is_form
+from mcsec.impl.idm.authorize import FORM_CONTENT_TYPE, is_form, login_principal
 from mcsec.impl.idm.codes import CodeStore
 from mcsec.impl.idm.config import IdmConfig
 from mcsec.impl.idm.oauth import OAuthError, Params, parse_scope, secret_matches
-from mcsec.impl.idm.tokens import TokenIssuer
+from mcsec.impl.idm.tokens import IssuedToken, TokenIssuer
 
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="mcsec-idm"'}
 
@@ -49,7 +49,9 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def _token_response(body: dict) -> Response:
+def _token_response(body: dict, *, cacheable: bool = False) -> Response:
+    if cacheable:  # fault idm_token_response_cacheable
+        return Response.json(body, 200, {"Cache-Control": f"private, max-age={body['expires_in']}"})
     return Response.json(body, 200, {"Pragma": "no-cache"})
 
 
@@ -78,24 +80,26 @@ class TokenEndpoint:
 
     # --- authorization code + PKCE ----------------------------------------------
     def _authorization_code(self, params: Params) -> Response:
+        faults = self._config.faults
         client_id = params.require("client_id")
         code = params.require("code")
         redirect_uri = params.require("redirect_uri")
-        verifier = params.require("code_verifier")
+        skip_pkce = "idm_skip_pkce" in faults
+        verifier = params.get("code_verifier") if skip_pkce else params.require("code_verifier")
         if self._config.client(client_id) is None:
             raise _invalid_client("unknown client_id", tried_basic=False)
-        if not pkce.valid_verifier(verifier):
+        if not skip_pkce and not pkce.valid_verifier(verifier):
             raise OAuthError("invalid_request", "code_verifier must be 43 to 128 unreserved characters")
         grant = self._codes.redeem(code)  # spent from here on, whatever follows
         if grant is None:
             raise OAuthError("invalid_grant", "the code is unknown, expired or already used")
         if grant.client_id != client_id:
             raise OAuthError("invalid_grant", "the code was issued to another client")
-        if grant.redirect_uri != redirect_uri:
+        if grant.redirect_uri != redirect_uri and "idm_token_ignore_redirect_uri" not in faults:
             raise OAuthError("invalid_grant", "redirect_uri differs from the authorization request")
-        if not pkce.verifier_matches(verifier, grant.code_challenge):
+        if not skip_pkce and not pkce.verifier_matches(verifier, grant.code_challenge):
             raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
-        user = self._config.user(grant.username)
+        user = login_principal(self._config, grant.username)
         if user is None:  # the configuration is fixed for the process's life
             raise OAuthError("invalid_grant", "the user no longer exists")
         access = self._tokens.user_access_token(user, client_id, grant.scope)
@@ -103,7 +107,7 @@ class TokenEndpoint:
                 "scope": access.scope}
         if "openid" in grant.scope.split(" "):
             body["id_token"] = self._tokens.id_token(user, client_id, grant.auth_time, grant.nonce)
-        return _token_response(body)
+        return _token_response(body, cacheable="idm_token_response_cacheable" in faults)
 
     # --- client credentials -------------------------------------------------------
     def _client_credentials(self, request: Request, params: Params) -> Response:
@@ -119,11 +123,23 @@ class TokenEndpoint:
             client_id, secret = form_id, form_secret
         else:
             raise _invalid_client("client authentication is required", tried_basic=True)
+        faults = self._config.faults
         server = self._config.server(client_id)
         matched = secret_matches(secret, server.client_secret if server is not None else None)
+        if "idm_ignore_client_secret" in faults and server is not None:
+            matched = True
+        if server is None and "idm_shared_principals" in faults:
+            user = self._config.user(client_id)
+            if user is not None and secret_matches(secret, user.password):
+                return self._issued(self._tokens.user_access_token(user, user.username, self._server_scope(params)))
         if server is None or not matched:
             raise _invalid_client("client authentication failed", tried_basic=basic is not None)
-        scope = parse_scope(params.get("scope"), (self._config.kms_scope,), self._config.kms_scope)
-        access = self._tokens.server_access_token(server, scope)
+        return self._issued(self._tokens.server_access_token(server, self._server_scope(params)))
+
+    def _server_scope(self, params: Params) -> str:
+        return parse_scope(params.get("scope"), (self._config.kms_scope,), self._config.kms_scope)
+
+    def _issued(self, access: IssuedToken) -> Response:
         return _token_response({"access_token": access.token, "token_type": "Bearer",
-                                "expires_in": access.expires_in, "scope": access.scope})
+                                "expires_in": access.expires_in, "scope": access.scope},
+                               cacheable="idm_token_response_cacheable" in self._config.faults)

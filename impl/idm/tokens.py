@@ -18,6 +18,7 @@ from mcsec.impl.idm.keys import SigningKey
 
 ACCESS_TOKEN_TYP = "at+jwt"
 ID_TOKEN_TYP = "JWT"
+CLOCK_AHEAD_S = 600  # fault idm_clock_ahead
 
 
 def new_jti() -> str:
@@ -38,6 +39,9 @@ class TokenIssuer:
         self._key = key
         self.issuer = issuer
         self._clock = clock
+        self._faults = frozenset(config.faults)
+        # fault idm_sign_with_unpublished_key: access tokens signed with a key the JWKS never shows
+        self._access_key = SigningKey.generate() if "idm_sign_with_unpublished_key" in self._faults else key
 
     def now(self) -> int:
         return int(self._clock())
@@ -46,18 +50,29 @@ class TokenIssuer:
     def user_access_claims(self, user: User, client_id: str, scope: str, lifetime_s: int | None = None) -> dict:
         claims = self._access_claims(user.username, client_id, scope, lifetime_s)
         claims["mcptt_id"] = user.mcptt_id
+        if "idm_mcptt_id_off_by_one" in self._faults and user in self._config.users:
+            users = self._config.users
+            claims["mcptt_id"] = users[(users.index(user) + 1) % len(users)].mcptt_id
         return claims
 
     def server_access_claims(self, server: ServerPrincipal, scope: str, lifetime_s: int | None = None) -> dict:
         return self._access_claims(server.uri, server.client_id, scope, lifetime_s)
 
     def _access_claims(self, sub: str, client_id: str, scope: str, lifetime_s: int | None) -> dict:
-        now = self.now()
+        faults = self._faults
+        now = self.now() + (CLOCK_AHEAD_S if "idm_clock_ahead" in faults else 0)
         lifetime = self._config.access_token_lifetime_s if lifetime_s is None else lifetime_s
+        if "idm_lifetime_in_minutes" in faults and lifetime_s is None:
+            lifetime *= 60
+        issuer = self.issuer
+        if "idm_wrong_issuer" in faults:
+            issuer = issuer[:-1] if issuer.endswith("/") else issuer + "/"
+        if "idm_scope_without_kms" in faults:
+            scope = " ".join(t for t in scope.split(" ") if t != self._config.kms_scope)
         return {
-            "iss": self.issuer,
+            "iss": issuer,
             "sub": sub,
-            "aud": self._config.kms_audience,
+            "aud": client_id if "idm_wrong_audience" in faults else self._config.kms_audience,
             "exp": now + lifetime,
             "iat": now,
             "nbf": now,
@@ -83,7 +98,7 @@ class TokenIssuer:
 
     # --- signed tokens ------------------------------------------------------------
     def sign_access(self, claims: dict, *, kid: str | None = None, typ: str = ACCESS_TOKEN_TYP) -> str:
-        return self._key.sign(claims, typ=typ, kid=kid)
+        return self._access_key.sign(claims, typ=typ, kid=kid)
 
     def user_access_token(self, user: User, client_id: str, scope: str) -> IssuedToken:
         claims = self.user_access_claims(user, client_id, scope)
