@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from mcsec.impl.smime import cms_schema
-from mcsec.impl.smime.der import NotDer, encode_oid, read_header, tlv
+from mcsec.impl.smime.der import NotDer, check_open_type, encode_oid, read_header, tlv
 from mcsec.impl.smime.errors import MalformedCms
 from mcsec.impl.smime.oids import ID_CONTENT_TYPE_ATTR
 
@@ -62,7 +62,8 @@ def encode_attributes(attributes: Iterable[Attribute]) -> bytes:
 
 def _require_one_der_value(value: bytes) -> None:
     try:
-        end = read_header(value, 0, len(value))[2]
+        first, _, end = read_header(value, 0, len(value))
+        check_open_type(first)
     except NotDer as exc:
         raise ValueError(f"an attribute value must be one DER-encoded value: {exc}") from None
     if end != len(value):

@@ -11,7 +11,11 @@ from __future__ import annotations
 import re
 
 __all__ = ["NotDer", "tlv", "length_octets", "read_header", "encode_oid", "decode_oid",
-           "encode_unsigned", "decode_integer"]
+           "encode_unsigned", "decode_integer", "check_open_type"]
+
+# Tag numbers (any class) of the values asn1crypto reads where the schema says ANY, as an attribute
+# value: the universal types it knows (`asn1crypto.core._UNIVERSAL_SPECS`). Others it refuses.
+_OPEN_TYPE_TAG_NUMBERS = frozenset(range(1, 14)) | frozenset(range(16, 31))
 
 
 class NotDer(Exception):
@@ -133,3 +137,9 @@ def decode_integer(contents: bytes) -> int:
     ):
         raise NotDer("integer not minimal")
     return int.from_bytes(contents, "big", signed=True)
+
+
+def check_open_type(first: int) -> None:
+    """Refuse a value of ANY type whose tag number the general (asn1crypto) reader does not take."""
+    if first & 0x1F not in _OPEN_TYPE_TAG_NUMBERS:
+        raise NotDer(f"tag number {first & 0x1F} of an attribute value")

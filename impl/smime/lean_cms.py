@@ -28,7 +28,7 @@ it returns None and the general reader decides, so the errors a body gets stay t
 from __future__ import annotations
 
 from mcsec.impl.smime.attributes import Attribute, find_single
-from mcsec.impl.smime.der import NotDer, decode_oid, encode_oid, read_header, tlv
+from mcsec.impl.smime.der import NotDer, check_open_type, decode_oid, encode_oid, read_header, tlv
 from mcsec.impl.smime.errors import MalformedCms
 from mcsec.impl.smime.oids import (
     ID_AES128_GCM,
@@ -190,6 +190,7 @@ def _attributes(d: bytes, pos: int, end: int) -> tuple[Attribute, ...]:
         values = []
         while values_start < values_end:
             first, contents, value_end = read_header(d, values_start, values_end)
+            check_open_type(first)
             if first & 0x20:
                 _check_nested(d, contents, value_end)
             value = d[values_start:value_end]
