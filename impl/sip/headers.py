@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .grammar import is_token, split_outside_quotes
 
@@ -69,9 +69,18 @@ MULTI_VALUE_HEADERS = frozenset(
 
 def header_key(name: str) -> str:
     """Lookup key of a header name: lower case, compact form expanded (``"v"`` -> ``"via"``)."""
-    lowered = name.strip().lower()
-    full = COMPACT_FORMS.get(lowered)
-    return full.lower() if full else lowered
+    key = _KEYS.get(name)
+    if key is None:
+        lowered = name.strip().lower()
+        full = COMPACT_FORMS.get(lowered)
+        key = full.lower() if full else lowered
+        if len(_KEYS) < _KEYS_KEPT:  # names come off the wire too: remember only so many
+            _KEYS[name] = key
+    return key
+
+
+_KEYS: dict[str, str] = {}
+_KEYS_KEPT = 1024
 
 
 def canonical_name(name: str) -> str:
@@ -105,11 +114,11 @@ class HeaderField:
     name: str
     value: str
     raw: bytes | None = None
+    #: Lookup key (see :func:`header_key`), computed once: every lookup compares it.
+    key: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        """Lookup key (see :func:`header_key`)."""
-        return header_key(self.name)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", header_key(self.name))
 
     def to_bytes(self) -> bytes:
         """The line without its terminator: the original bytes when parsed (folding kept), otherwise
@@ -184,6 +193,13 @@ class Headers:
         """Number of lines named ``name``."""
         key = header_key(name)
         return sum(1 for f in self._fields if f.key == key)
+
+    def key_counts(self) -> dict[str, int]:
+        """Number of lines per lookup key, in one pass (``{"via": 2, "call-id": 1, ...}``)."""
+        counts: dict[str, int] = {}
+        for f in self._fields:
+            counts[f.key] = counts.get(f.key, 0) + 1
+        return counts
 
     # -- mutation -----------------------------------------------------------------------------------
     def add(self, name: str, value: str) -> None:

@@ -46,7 +46,7 @@ from .header_values import (
     parse_name_address,
     parse_via,
 )
-from .headers import HeaderField, Headers, canonical_name, split_header_list
+from .headers import HeaderField, Headers, canonical_name, header_key, split_header_list
 from .message import SIP_VERSION, Request, Response
 from .uri import parse_uri
 
@@ -59,6 +59,11 @@ _VERSION_RE = re.compile(r"SIP/(\d+)\.(\d+)\Z", re.IGNORECASE)
 _STATUS_RE = re.compile(r"(SIP/[^ ]*) (\d{3})(?: (.*))?\Z", re.IGNORECASE | re.DOTALL)
 _SINGLE_HEADERS = ("From", "To", "Call-ID", "CSeq", "Max-Forwards", "Content-Length", "Content-Type")
 _MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
+# Characters a header section must not hold: controls but HTAB, DEL; in a line also CR and LF.
+_BAD_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_WHITESPACE = re.compile(r"\s")  # exactly the characters str.isspace() takes
+# The same over a whole header section, where CRLF separates lines.
+_BAD_CHAR_IN_SECTION = re.compile(r"\r(?!\n)|(?<!\r)\n|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass
@@ -114,25 +119,25 @@ def parse_head(head: bytes) -> _Head:
         text = head.decode("utf-8", errors="replace")
     lines = text.split("\r\n")
     _read_start_line(lines[0], result)
-    _read_header_lines(lines[1:], result)
+    header_start = len(lines[0]) + 2
+    clean = _BAD_CHAR_IN_SECTION.search(text, header_start) is None
+    _read_header_lines(lines[1:], result, clean=clean)
     return result
 
 
 def _bad_chars(line: str) -> str | None:
-    for ch in line:
-        if ch == "\r":
-            return "bare CR"
-        if ch == "\n":
-            return "bare LF"
-        if (ord(ch) < 0x20 and ch != "\t") or ord(ch) == 0x7F:
-            return "control character"
-    return None
+    """What is wrong with the first character a line must not hold, or None."""
+    match = _BAD_CHAR.search(line)
+    if match is None:
+        return None
+    ch = match.group()
+    return "bare CR" if ch == "\r" else "bare LF" if ch == "\n" else "control character"
 
 
 def _read_start_line(line: str, result: _Head) -> None:
     partial = result.partial
-    partial.first_line = line if _bad_chars(line) is None else repr(line)[1:-1]
     problem = _bad_chars(line)
+    partial.first_line = line if problem is None else repr(line)[1:-1]
     if problem:
         result.fail(MalformedStartLine(f"{problem} in start line"))
         return
@@ -176,7 +181,8 @@ def _check_version(version: str, result: _Head) -> None:
     result.version = version
 
 
-def _read_header_lines(lines: list[str], result: _Head) -> None:
+def _read_header_lines(lines: list[str], result: _Head, *, clean: bool = False) -> None:
+    """Header lines to fields. ``clean``: the caller found no character a line must not hold."""
     # Group physical lines into logical ones (folding), keeping raw text for each field.
     groups: list[list[str]] = []
     for line in lines:
@@ -189,8 +195,8 @@ def _read_header_lines(lines: list[str], result: _Head) -> None:
             groups.append([line])
     headers = result.partial.headers
     for group in groups:
-        raw = "\r\n".join(group)
-        problem = _bad_chars(raw.replace("\r\n", ""))
+        raw = group[0] if len(group) == 1 else "\r\n".join(group)
+        problem = None if clean else _bad_chars(raw.replace("\r\n", ""))
         if problem:
             result.fail(MalformedHeader(f"{problem} in header line"))
             continue
@@ -203,8 +209,11 @@ def _read_header_lines(lines: list[str], result: _Head) -> None:
         if not is_token(name):
             result.fail(MalformedHeader("header name is not a token"))
             continue
-        pieces = [value.strip(" \t")] + [cont.strip(" \t") for cont in group[1:]]
-        joined = " ".join(p for p in pieces if p)
+        if len(group) == 1:
+            joined = value.strip(" \t")
+        else:
+            pieces = [value.strip(" \t")] + [cont.strip(" \t") for cont in group[1:]]
+            joined = " ".join(p for p in pieces if p)
         headers.append_field(HeaderField(name, joined, raw.encode("utf-8", errors="replace")))
 
 
@@ -228,11 +237,12 @@ def _validate(result: _Head) -> None:
     """Check the mandatory and single-instance headers of a readable header section."""
     partial = result.partial
     headers = partial.headers
+    counts = headers.key_counts()
     for name in _MANDATORY:
-        if name not in headers:
+        if header_key(name) not in counts:
             result.fail(MissingHeader(name))
     for name in _SINGLE_HEADERS:
-        if headers.count(name) > 1:
+        if counts.get(header_key(name), 0) > 1:
             result.fail(InvalidHeaderValue(f"more than one {name} header"))
     try:
         for value in headers.get_all("Via"):
@@ -248,7 +258,7 @@ def _validate(result: _Head) -> None:
                 if address.wildcard:
                     raise InvalidHeaderValue(f"'*' is not allowed in {name}")
         call_id = headers.get("Call-ID")
-        if call_id is not None and (not call_id or any(ch.isspace() for ch in call_id)):
+        if call_id is not None and (not call_id or _WHITESPACE.search(call_id)):
             raise InvalidHeaderValue("Call-ID must be a non-empty word without whitespace")
         cseq_value = headers.get("CSeq")
         if cseq_value is not None:
