@@ -14,6 +14,7 @@ Protected content (``type="Encrypted"``, XML encryption) is outside this profile
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 
 from lxml import etree
@@ -25,6 +26,7 @@ NS = "urn:3gpp:ns:mcpttInfo:1.0"
 MAX_INFO_BYTES = 16 * 1024
 MAX_VALUE_CHARS = 512
 _URI_SCHEMES = ("sip:", "sips:", "tel:", "urn:")
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")  # \s: the characters str.isspace() takes
 
 # JSON name (upper tester) -> (element name, value element)
 FIELDS: dict[str, tuple[str, str]] = {
@@ -90,7 +92,7 @@ class McpttInfo:
 
 
 def _check_value(name: str, value: str) -> None:
-    if not value or len(value) > MAX_VALUE_CHARS or any(c.isspace() or ord(c) < 0x20 for c in value):
+    if not value or len(value) > MAX_VALUE_CHARS or _SPACE_OR_CONTROL.search(value):
         raise MalformedInfo(f"{name}: empty, too long or containing white space or control characters")
     if FIELDS[name][1] == "mcpttURI" and not value.lower().startswith(_URI_SCHEMES):
         raise MalformedInfo(f"{name}: not a sip, sips, tel or urn URI")

@@ -19,7 +19,7 @@ from .grammar import (
     unquote,
     with_param,
 )
-from .uri import Uri, format_host, parse_uri, split_hostport
+from .uri import IPV4_ADDRESS, Uri, format_host, parse_uri, split_hostport
 
 __all__ = [
     "NameAddress",
@@ -291,7 +291,7 @@ def _split_sent_protocol(head: str) -> tuple[str, str]:
 
 def _check_via_params(via: Via) -> None:
     received = via.param("received")
-    if received is not None:
+    if received is not None and not IPV4_ADDRESS.match(received):
         candidate = received[1:-1] if received.startswith("[") else received
         try:
             ipaddress.ip_address(candidate)

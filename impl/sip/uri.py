@@ -20,7 +20,7 @@ _PASSWORD = re.compile(r"[A-Za-z0-9\-_.!~*'()&=+$,%]*")
 _HEADERS = re.compile(r"[A-Za-z0-9\-_.!~*'()\[\]/?:+$%=&@]+")
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 # What ipaddress.IPv4Address takes: four decimal octets 0..255 without leading zeros.
-_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}\Z")
+IPV4_ADDRESS = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}\Z")
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def parse_host(text: str) -> str:
     if text.startswith(".") or any(not label for label in labels):
         raise MalformedUri(f"empty label in host {text!r}")
     if all(label.isdigit() for label in labels):
-        if _IPV4.match(text):
+        if IPV4_ADDRESS.match(text):
             return text
         try:
             ipaddress.IPv4Address(text)

@@ -139,15 +139,22 @@ def peek_key_id(der: bytes) -> bytes:
     return _parse(der).key_id
 
 
-def open(der: bytes, *, key_lookup: KeyLookup) -> Opened:  # noqa: A001 - codec verb
-    """Open a protected body.
+def read_envelope(der: bytes) -> Envelope:
+    """Every field of a protected body, read without any key (`MalformedCms`,
+    `UnsupportedCms` when it is not of the profile): for a receiver that needs
+    the Key ID before it opens the body, so the body is read once."""
+    return _parse(der)
+
+
+def open(der: bytes | Envelope, *, key_lookup: KeyLookup) -> Opened:  # noqa: A001 - codec verb
+    """Open a protected body (its DER, or its fields from `read_envelope`).
 
     `key_lookup(key_id)` returns the 16-octet CEK for a Key ID, or None when
     the Key ID is unknown to the receiver. Raises `MalformedCms`/`UnsupportedCms`,
     `UnknownKeyId` or `Undecipherable`; nothing is returned unless the GCM tag
     over the content and the authenticated attributes verified.
     """
-    envelope = _parse(der)
+    envelope = der if isinstance(der, Envelope) else _parse(der)
     cek = key_lookup(envelope.key_id)
     if cek is None:
         raise UnknownKeyId("no CEK is known for the body's Key ID", key_id=envelope.key_id)

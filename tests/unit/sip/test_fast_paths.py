@@ -56,7 +56,8 @@ def general_only():
         patch = pytest.MonkeyPatch()
         patch.setattr(header_values, "_ANGLE_ADDRESS", NEVER)
         patch.setattr(header_values, "_SIP_2_0_VIA", NEVER)
-        patch.setattr(uri, "_IPV4", NEVER)
+        patch.setattr(uri, "IPV4_ADDRESS", NEVER)
+        patch.setattr(header_values, "IPV4_ADDRESS", NEVER)
         patch.setattr(parser, "_BAD_CHAR_IN_SECTION", ALWAYS)  # every line checked on its own
         return patch
     return enter
