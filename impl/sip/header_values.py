@@ -19,6 +19,7 @@ from .grammar import (
     unquote,
     with_param,
 )
+from .memo import remembered
 from .uri import IPV4_ADDRESS, Uri, format_host, parse_uri, split_hostport
 
 __all__ = [
@@ -184,6 +185,7 @@ def _split_params(text: str) -> tuple[str, str | None]:
     return head, ";".join(parts[1:])
 
 
+@remembered
 def parse_name_address(value: str, *, header: str = "address") -> NameAddress:
     """Parse a name-addr or addr-spec with header parameters. Raises :class:`InvalidHeaderValue`."""
     text = value.strip()
@@ -243,6 +245,7 @@ def _end_of_quoted(text: str) -> int:
     raise ValueError("unterminated quoted display name")
 
 
+@remembered
 def parse_via(value: str) -> Via:
     """Parse one Via element (use :meth:`Headers.get_list` to split a line). Raises
     :class:`InvalidHeaderValue`."""
@@ -313,6 +316,7 @@ def format_via(transport: str, host: str, port: int | None, params: Params) -> s
     return str(Via(transport=transport, host=format_host(host), port=port, params=params))
 
 
+@remembered
 def parse_cseq(value: str) -> CSeq:
     """Parse ``1*DIGIT LWS Method``. Raises :class:`InvalidHeaderValue`."""
     parts = value.split()
@@ -326,6 +330,7 @@ def parse_cseq(value: str) -> CSeq:
     return CSeq(int(number), method)
 
 
+@remembered
 def parse_media_type(value: str) -> MediaType:
     """Parse ``type/subtype *(;param)``. Raises :class:`InvalidHeaderValue`."""
     try:

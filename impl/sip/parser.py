@@ -62,8 +62,8 @@ _MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
 # Characters a header section must not hold: controls but HTAB, DEL; in a line also CR and LF.
 _BAD_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _WHITESPACE = re.compile(r"\s")  # exactly the characters str.isspace() takes
-# The same over a whole header section, where CRLF separates lines.
-_BAD_CHAR_IN_SECTION = re.compile(r"\r(?!\n)|(?<!\r)\n|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The controls a header section must not hold besides CR and LF (those only as CRLF line ends).
+_CONTROL_BUT_CR_LF = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass
@@ -114,15 +114,47 @@ def parse_head(head: bytes) -> _Head:
     result = _Head(partial=PartialMessage())
     try:
         text = head.decode("utf-8")
+        strict = True
     except UnicodeDecodeError:
         result.fail(InvalidEncoding("header section is not valid UTF-8"))
         text = head.decode("utf-8", errors="replace")
+        strict = False
     lines = text.split("\r\n")
     _read_start_line(lines[0], result)
     header_start = len(lines[0]) + 2
-    clean = _BAD_CHAR_IN_SECTION.search(text, header_start) is None
-    _read_header_lines(lines[1:], result, clean=clean)
+    clean = _clean_section(text, header_start)
+    fields = _plain_header_fields(lines[1:], head.split(b"\r\n")[1:]) if clean and strict else None
+    if fields is None:
+        _read_header_lines(lines[1:], result, clean=clean)
+    else:
+        for header in fields:
+            result.partial.headers.append_field(header)
     return result
+
+
+def _clean_section(text: str, start: int) -> bool:
+    """True when ``text`` from ``start`` holds CR and LF only as CRLF pairs, and no other control
+    character a line must not hold (then no line needs checking on its own)."""
+    pairs = text.count("\r\n", start)
+    return (text.count("\r", start) == pairs and text.count("\n", start) == pairs
+            and _CONTROL_BUT_CR_LF.search(text, start) is None)
+
+
+# "Name: value" with the name a token: the common line, which `_read_header_lines` reads alike.
+_PLAIN_HEADER_LINE = re.compile(r"([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:[ \t]*(.*?)[ \t]*", re.DOTALL)
+
+
+def _plain_header_fields(lines: list[str], raws: list[bytes]) -> list[HeaderField] | None:
+    """The fields of a header section whose every line is a plain "Name: value" line (no folding)
+    and free of characters a line must not hold; None for any other section. ``raws`` are the same
+    lines as received (the section decoded strictly, so line for line)."""
+    fields = []
+    for line, raw in zip(lines, raws):
+        match = _PLAIN_HEADER_LINE.fullmatch(line)
+        if match is None:
+            return None
+        fields.append(HeaderField(match.group(1), match.group(2), raw))
+    return fields
 
 
 def _bad_chars(line: str) -> str | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from .errors import MalformedUri
 from .grammar import Params, format_params, get_param, parse_params
+from .memo import remembered
 
 __all__ = ["SipUri", "AbsoluteUri", "Uri", "parse_uri", "parse_host", "format_host"]
 
@@ -149,6 +150,7 @@ def _check_escapes(text: str, what: str) -> None:
         index = text.find("%", index + 3)
 
 
+@remembered
 def parse_uri(text: str) -> Uri:
     """Parse a Request-URI or the URI of a name-addr.
 
