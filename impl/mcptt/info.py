@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
 from lxml import etree
 
 from mcsec.impl.mcptt.errors import MalformedInfo
+from mcsec.impl.sip.memo import remembered
 
 CONTENT_TYPE = "application/vnd.3gpp.mcptt-info+xml"
 NS = "urn:3gpp:ns:mcpttInfo:1.0"
@@ -98,8 +100,12 @@ def _check_value(name: str, value: str) -> None:
         raise MalformedInfo(f"{name}: not a sip, sips, tel or urn URI")
 
 
+@lru_cache(maxsize=256)
 def build(info: McpttInfo) -> bytes:
-    """The XML document (UTF-8, with declaration)."""
+    """The XML document (UTF-8, with declaration).
+
+    The last documents are kept (``info`` is immutable): the same identities recur message after
+    message, and each response echoes the mcptt-info of its request."""
     root = etree.Element(_q("mcpttinfo"), nsmap={None: NS})
     params = etree.SubElement(root, _q("mcptt-Params"))
     for key, (element, value_element) in FIELDS.items():
@@ -111,8 +117,12 @@ def build(info: McpttInfo) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
+@remembered
 def parse(data: bytes) -> McpttInfo:
-    """Read an mcptt-info document; :class:`MalformedInfo` when it is not one this profile takes."""
+    """Read an mcptt-info document; :class:`MalformedInfo` when it is not one this profile takes.
+
+    The results for the last short documents are kept (see :mod:`mcsec.impl.sip.memo`; a refusal is
+    never kept): the same identities recur message after message."""
     if len(data) > MAX_INFO_BYTES:
         raise MalformedInfo(f"mcptt-info larger than {MAX_INFO_BYTES} bytes")
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:

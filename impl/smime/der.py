@@ -9,6 +9,7 @@ the DER that asn1crypto produces for the same values (tests/unit/smime/test_lean
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = ["NotDer", "tlv", "length_octets", "read_header", "encode_oid", "decode_oid",
            "encode_unsigned", "decode_integer", "check_open_type"]
@@ -94,6 +95,7 @@ def _base128(value: int) -> bytes:
     return bytes(reversed(out))
 
 
+@lru_cache(maxsize=256)  # a handful of identifiers recur: the replay stamp's, the content types
 def encode_oid(dotted: str) -> bytes:
     """The DER TLV (tag 6) of a dotted object identifier; ``ValueError`` for another spelling."""
     if not isinstance(dotted, str) or not _DOTTED_OID.match(dotted):

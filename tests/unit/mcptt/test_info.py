@@ -110,3 +110,14 @@ def test_value_check_refuses_exactly_white_space_and_controls(text: str) -> None
         assert expected_bad
     else:
         assert not expected_bad
+
+
+def test_a_document_read_again_gives_the_same_value_and_a_refusal_recurs() -> None:
+    info = McpttInfo(calling_user_id="sip:alice@example.org", request_uri="sip:mcptt-as@example.org")
+    data = codec.build(info)
+    assert codec.build(info) == data
+    assert codec.parse(data) == codec.parse(bytes(data)) == info
+    broken = data.replace(b"</mcpttinfo>", b"")
+    for _ in range(2):
+        with pytest.raises(MalformedInfo):
+            codec.parse(broken)
