@@ -100,7 +100,7 @@ def split_header_list(value: str) -> list[str]:
     return [item.strip() for item in split_outside_quotes(value, ",") if item.strip()]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class HeaderField:
     """One header line as it appears in the message.
 
@@ -117,8 +117,10 @@ class HeaderField:
     #: Lookup key (see :func:`header_key`), computed once: every lookup compares it.
     key: str = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "key", header_key(self.name))
+    def __init__(self, name: str, value: str, raw: bytes | None = None) -> None:
+        # One update of the instance dict instead of one frozen-dataclass setattr per field: a
+        # message makes a few dozen fields on its way through a role.
+        self.__dict__.update(name=name, value=value, raw=raw, key=header_key(name))
 
     def to_bytes(self) -> bytes:
         """The line without its terminator: the original bytes when parsed (folding kept), otherwise

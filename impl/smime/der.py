@@ -43,6 +43,13 @@ def read_header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     be in its minimal base-128 form and at least 31, and is skipped over. Lengths must be definite,
     minimal and at most four octets long.
     """
+    if pos + 2 <= end:  # the common case: one identifier octet, a short-form length
+        first, length = data[pos], data[pos + 1]
+        if length < 0x80 and first & 0x1F != 0x1F:
+            stop = pos + 2 + length
+            if stop > end:
+                raise NotDer("contents overrun their container")
+            return first, pos + 2, stop
     if pos >= end:
         raise NotDer("truncated identifier")
     first = data[pos]

@@ -36,6 +36,7 @@ from mcsec.impl.smime.oids import (
     ID_CONTENT_TYPE_ATTR,
     ID_CT_AUTH_ENVELOPED_DATA,
     ID_DATA,
+    ID_MCSEC_REPLAY_STAMP,
 )
 from mcsec.impl.smime.shape import ICV_SIZE, NONCE_SIZE, WRAPPED_KEY_SIZE, Envelope
 
@@ -63,6 +64,8 @@ def _gcm_algorithm_prefix(write_icv_len: bool) -> bytes:
 _GCM_PREFIX = _gcm_algorithm_prefix(True)
 _GCM_PREFIX_NO_ICV = _gcm_algorithm_prefix(False)
 _MAC_HEADER = bytes((_OCTET_STRING, ICV_SIZE))
+# Contents octets of the attribute types the suite writes, and their dotted form.
+_KNOWN_OIDS = {encode_oid(oid)[2:]: oid for oid in (ID_CONTENT_TYPE_ATTR, ID_MCSEC_REPLAY_STAMP)}
 
 
 def build(*, key_id: bytes, wrapped_key: bytes, content_type: str, nonce: bytes, ciphertext: bytes,
@@ -198,7 +201,8 @@ def _attributes(d: bytes, pos: int, end: int) -> tuple[Attribute, ...]:
                 raise NotDer("attribute values not in SET OF order")
             values.append(value)
             values_start = value_end
-        out.append(Attribute(decode_oid(d[oid_start:oid_end]), tuple(values)))  # ValueError when empty
+        oid = d[oid_start:oid_end]
+        out.append(Attribute(_KNOWN_OIDS.get(oid) or decode_oid(oid), tuple(values)))  # ValueError when empty
         pos = stop
     return tuple(out)
 
