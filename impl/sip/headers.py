@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .grammar import is_token, split_outside_quotes
 
@@ -100,27 +100,34 @@ def split_header_list(value: str) -> list[str]:
     return [item.strip() for item in split_outside_quotes(value, ",") if item.strip()]
 
 
-@dataclass(frozen=True, init=False)
-class HeaderField:
+class _HeaderFieldParts(NamedTuple):
+    name: str
+    value: str
+    raw: bytes | None
+    key: str
+
+
+class HeaderField(_HeaderFieldParts):
     """One header line as it appears in the message.
 
     ``name`` keeps its original spelling (``"v"``, ``"VIA"``); ``value`` has folding resolved (each
     continuation becomes one space) and surrounding whitespace removed. ``raw`` holds the original
     bytes of the line(s), folding included, when the field was parsed; it is ``None`` for built fields.
+    ``key`` is the lookup key (see :func:`header_key`), computed once: every lookup compares it.
     Fields are immutable, so ``raw`` always matches ``value``; serialising a parsed message writes the
     original bytes back.
+
+    A field is a named tuple: immutable, and about four times cheaper to make than a frozen
+    dataclass (a message makes a few dozen fields on its way through a role).
     """
 
-    name: str
-    value: str
-    raw: bytes | None = None
-    #: Lookup key (see :func:`header_key`), computed once: every lookup compares it.
-    key: str = field(init=False, repr=False, compare=False)
+    __slots__ = ()
 
-    def __init__(self, name: str, value: str, raw: bytes | None = None) -> None:
-        # One update of the instance dict instead of one frozen-dataclass setattr per field: a
-        # message makes a few dozen fields on its way through a role.
-        self.__dict__.update(name=name, value=value, raw=raw, key=header_key(name))
+    def __new__(cls, name: str, value: str, raw: bytes | None = None) -> HeaderField:
+        return super().__new__(cls, name, value, raw, header_key(name))
+
+    def __repr__(self) -> str:
+        return f"HeaderField(name={self.name!r}, value={self.value!r}, raw={self.raw!r})"
 
     def to_bytes(self) -> bytes:
         """The line without its terminator: the original bytes when parsed (folding kept), otherwise
