@@ -12,6 +12,7 @@ cap of the configuration's ``rotation`` item (impl/rotation.py).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import signal
@@ -76,6 +77,11 @@ def run_role(role: str, build: Builder, argv: list[str] | None = None) -> int:
         for server in servers:
             server.start()
             started.append(server)
+        # Everything made so far (modules, configuration, keys) lives as long as the process: keep it
+        # out of the garbage collector's full passes, which would otherwise walk it again and again
+        # while the role serves.
+        gc.collect()
+        gc.freeze()
         _emit({"role": role, "ready": True, **info})
         logging.getLogger("mcsec.role").info("%s ready", role)
         while not stop.wait(0.5):

@@ -11,18 +11,16 @@ import base64
 import json
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from mcsec.impl.rotation import RotatingFile, Rotation
 
+from mcsec.impl.sip import Request, Response, SipParseError
 from mcsec.impl.sip.parser import parse_head
-from mcsec.impl.sip.aio.transport import Address, Flow
+from mcsec.impl.sip.aio.transport import Address, Flow, WireHook
 
 log = logging.getLogger("mcsec.core.trace")
-
-WireHook = Callable[[str, bytes, Flow, Address], None]
 
 
 @dataclass(frozen=True)
@@ -35,13 +33,18 @@ class MessageSummary:
     content_type: str
 
 
-def summarize(data: bytes) -> MessageSummary:
-    """Start line and a few header values of ``data``, tolerant of malformed messages."""
+def summarize(data: bytes, parsed: Request | Response | None = None) -> MessageSummary:
+    """Start line and a few header values of ``data``, tolerant of malformed messages. ``parsed``:
+    the message the bytes parsed to, when the caller has it (its header lines are the same)."""
     text = data.lstrip(b"\r\n")
-    end = text.find(b"\r\n\r\n")
-    head = parse_head(text if end < 0 else text[:end]).partial
-    headers = head.headers
-    first_line = head.first_line or text.split(b"\r\n", 1)[0][:200].decode("utf-8", "replace")
+    if parsed is not None:
+        headers = parsed.headers
+        first_line = text.split(b"\r\n", 1)[0].decode("utf-8")
+    else:
+        end = text.find(b"\r\n\r\n")
+        head = parse_head(text if end < 0 else text[:end]).partial
+        headers = head.headers
+        first_line = head.first_line or text.split(b"\r\n", 1)[0][:200].decode("utf-8", "replace")
     return MessageSummary(first_line, headers.get("Call-ID") or "", headers.get("CSeq") or "",
                           headers.get("Content-Type") or "")
 
@@ -67,8 +70,8 @@ class TraceWriter:
         self._file.close()
 
     def record(self, *, direction: str, ref: str, transport: str, src: Address, dst: Address,
-               data: bytes) -> MessageSummary:
-        summary = summarize(data)
+               data: bytes, parsed: Request | Response | None = None) -> MessageSummary:
+        summary = summarize(data, parsed)
         line = {
             "t": time.time(), "role": self.role, "dir": direction, "ref": ref, "transport": transport,
             "src": _hostport(src), "dst": _hostport(dst), "first_line": summary.first_line,
@@ -81,11 +84,13 @@ class TraceWriter:
     def hook(self, ref: str) -> WireHook:
         """A transport ``on_wire`` callable recording under reference point ``ref``."""
 
-        def on_wire(direction: str, data: bytes, flow: Flow, peer: Address) -> None:
+        def on_wire(direction: str, data: bytes, flow: Flow, peer: Address,
+                    parsed: Request | Response | SipParseError | None) -> None:
             src, dst = (peer, flow.local) if direction == "in" else (flow.local, peer)
+            message = None if isinstance(parsed, SipParseError) else parsed
             try:
                 summary = self.record(direction=direction, ref=ref, transport=flow.transport,
-                                      src=src, dst=dst, data=data)
+                                      src=src, dst=dst, data=data, parsed=message)
             except Exception as exc:  # the trace must never stop the transport
                 log.warning("could not write a trace line: %s", type(exc).__name__)
                 return

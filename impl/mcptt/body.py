@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 import mcsec.impl.smime as smime
 from mcsec.impl.mcptt import info as info_codec
@@ -162,6 +163,12 @@ class SensitivePart:
     protected: bool
     data: bytes = field(repr=False)
 
+    @cached_property
+    def envelope(self) -> smime.Envelope:
+        """The CMS fields of a protected part, read once for the Key ID and the opening
+        (`smime.MalformedCms` when it is not a body of the profile)."""
+        return smime.read_envelope(self.data)
+
 
 @dataclass(frozen=True)
 class ReceivedBody:
@@ -257,7 +264,7 @@ def read_body(message: SipMessage, *, honour_handling: bool = True) -> ReceivedB
 def key_id_of(part: SensitivePart) -> int:
     """The Key ID a protected part names; :class:`UndecipherableBody` when it cannot be read."""
     try:
-        raw = smime.peek_key_id(part.data)
+        raw = part.envelope.key_id
     except smime.SmimeError:
         raise UndecipherableBody("protected body cannot be decoded") from None
     if len(raw) != KEY_ID_BYTES:
@@ -284,7 +291,7 @@ def open_info(part: SensitivePart, *, key_lookup: Callable[[int], bytes | None],
         return key_lookup(int.from_bytes(raw, "big")) if len(raw) == KEY_ID_BYTES else None
 
     try:
-        opened = smime.open(part.data, key_lookup=lookup)
+        opened = smime.open(part.envelope, key_lookup=lookup)
         if guard is not None:
             guard.check(opened.replay_stamp, context=binding.context())
     except smime.ReplayRefused as exc:

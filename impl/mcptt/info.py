@@ -14,17 +14,21 @@ Protected content (``type="Encrypted"``, XML encryption) is outside this profile
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
 from lxml import etree
 
 from mcsec.impl.mcptt.errors import MalformedInfo
+from mcsec.impl.sip.memo import remembered
 
 CONTENT_TYPE = "application/vnd.3gpp.mcptt-info+xml"
 NS = "urn:3gpp:ns:mcpttInfo:1.0"
 MAX_INFO_BYTES = 16 * 1024
 MAX_VALUE_CHARS = 512
 _URI_SCHEMES = ("sip:", "sips:", "tel:", "urn:")
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")  # \s: the characters str.isspace() takes
 
 # JSON name (upper tester) -> (element name, value element)
 FIELDS: dict[str, tuple[str, str]] = {
@@ -90,14 +94,18 @@ class McpttInfo:
 
 
 def _check_value(name: str, value: str) -> None:
-    if not value or len(value) > MAX_VALUE_CHARS or any(c.isspace() or ord(c) < 0x20 for c in value):
+    if not value or len(value) > MAX_VALUE_CHARS or _SPACE_OR_CONTROL.search(value):
         raise MalformedInfo(f"{name}: empty, too long or containing white space or control characters")
     if FIELDS[name][1] == "mcpttURI" and not value.lower().startswith(_URI_SCHEMES):
         raise MalformedInfo(f"{name}: not a sip, sips, tel or urn URI")
 
 
+@lru_cache(maxsize=256)
 def build(info: McpttInfo) -> bytes:
-    """The XML document (UTF-8, with declaration)."""
+    """The XML document (UTF-8, with declaration).
+
+    The last documents are kept (``info`` is immutable): the same identities recur message after
+    message, and each response echoes the mcptt-info of its request."""
     root = etree.Element(_q("mcpttinfo"), nsmap={None: NS})
     params = etree.SubElement(root, _q("mcptt-Params"))
     for key, (element, value_element) in FIELDS.items():
@@ -109,8 +117,12 @@ def build(info: McpttInfo) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
+@remembered
 def parse(data: bytes) -> McpttInfo:
-    """Read an mcptt-info document; :class:`MalformedInfo` when it is not one this profile takes."""
+    """Read an mcptt-info document; :class:`MalformedInfo` when it is not one this profile takes.
+
+    The results for the last short documents are kept (see :mod:`mcsec.impl.sip.memo`; a refusal is
+    never kept): the same identities recur message after message."""
     if len(data) > MAX_INFO_BYTES:
         raise MalformedInfo(f"mcptt-info larger than {MAX_INFO_BYTES} bytes")
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:

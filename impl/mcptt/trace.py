@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mcsec.impl.rotation import RotatingFile, Rotation
 
-from mcsec.impl.sip import SipParseError, parse_message
+from mcsec.impl.sip import Request, Response, SipParseError, parse_message
 from mcsec.impl.sip.aio import SipEndpoint
 from mcsec.impl.sip.aio.transport import Address, Flow
 
@@ -47,23 +47,28 @@ class SipTrace:
             if transport is not None:
                 transport.on_wire = self.record
 
-    def record(self, direction: str, data: bytes, flow: Flow, peer: Address) -> None:
+    def record(self, direction: str, data: bytes, flow: Flow, peer: Address,
+               parsed: Request | Response | SipParseError | None = None) -> None:
+        """One line for ``data``; ``parsed`` is what the transport's parser made of it, if it parsed it."""
         try:
-            line = self._line(direction, data, flow, peer)
+            line = self._line(direction, data, flow, peer, parsed)
             self._file.write((json.dumps(line) + "\n").encode("utf-8"))
         except Exception as exc:  # the trace must never stop the SIP layer
             log.warning("trace write failed: %s", type(exc).__name__)
 
-    def _line(self, direction: str, data: bytes, flow: Flow, peer: Address) -> dict:
+    def _line(self, direction: str, data: bytes, flow: Flow, peer: Address,
+              parsed: Request | Response | SipParseError | None) -> dict:
         first_line = data.split(b"\r\n", 1)[0][:300].decode("utf-8", "replace")
         call_id = cseq = content_type = None
-        try:
-            message = parse_message(data, stream=flow.reliable)
-            call_id = message.headers.get("Call-ID")
-            cseq = message.headers.get("CSeq")
-            content_type = message.headers.get("Content-Type")
-        except SipParseError:
-            pass
+        if parsed is None:
+            try:
+                parsed = parse_message(data, stream=flow.reliable)
+            except SipParseError as exc:
+                parsed = exc
+        if not isinstance(parsed, SipParseError):
+            call_id = parsed.headers.get("Call-ID")
+            cseq = parsed.headers.get("CSeq")
+            content_type = parsed.headers.get("Content-Type")
         src, dst = (peer, flow.local) if direction == "in" else (flow.local, peer)
         return {
             "t": time.time(), "role": self.role, "dir": direction, "ref": self.ref,

@@ -3,6 +3,7 @@ separator-aware splitting and ``;name=value`` parameter lists."""
 
 from __future__ import annotations
 
+import re
 import string
 
 __all__ = [
@@ -18,6 +19,9 @@ __all__ = [
 
 #: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
 TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "-.!%*_+`'~")
+_TOKEN = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
+# a token, a host (IPv6 reference "[...]" included) or the ":" of a host:port in e.g. maddr
+_PLAIN_PARAM_VALUE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~\[\]:]+")
 
 #: An ordered parameter list; names keep their spelling, a value of ``None`` means a bare flag (";lr").
 Params = tuple[tuple[str, "str | None"], ...]
@@ -25,7 +29,7 @@ Params = tuple[tuple[str, "str | None"], ...]
 
 def is_token(text: str) -> bool:
     """True when ``text`` is a non-empty RFC 3261 token."""
-    return bool(text) and all(ch in TOKEN_CHARS for ch in text)
+    return _TOKEN.fullmatch(text) is not None
 
 
 def split_outside_quotes(text: str, sep: str, *, angle: bool = True) -> list[str]:
@@ -34,18 +38,22 @@ def split_outside_quotes(text: str, sep: str, *, angle: bool = True) -> list[str
     Backslash escapes inside quoted strings are honoured. Raises ``ValueError`` for an unterminated
     quoted string or angle bracket.
     """
+    if '"' not in text and (not angle or ("<" not in text and ">" not in text)):
+        return text.split(sep)
     parts: list[str] = []
-    current: list[str] = []
+    start = 0
     in_quotes = False
     in_angle = False
-    escaped = False
-    for ch in text:
+    escaped_at = -1  # the position a backslash in a quoted string escapes
+    # Only quotes, backslashes, angle brackets and the separator change the state: visit just those.
+    for match in _special_characters(sep).finditer(text):
+        index = match.start()
+        ch = text[index]
         if in_quotes:
-            current.append(ch)
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
+            if index == escaped_at:
+                continue
+            if ch == "\\":
+                escaped_at = index + 1
             elif ch == '"':
                 in_quotes = False
             continue
@@ -60,16 +68,24 @@ def split_outside_quotes(text: str, sep: str, *, angle: bool = True) -> list[str
                 raise ValueError("unbalanced '>'")
             in_angle = False
         elif ch == sep and not in_angle:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(ch)
+            parts.append(text[start:index])
+            start = index + 1
     if in_quotes:
         raise ValueError("unterminated quoted string")
     if in_angle:
         raise ValueError("unterminated '<'")
-    parts.append("".join(current))
+    parts.append(text[start:])
     return parts
+
+
+_SPECIALS: dict[str, re.Pattern[str]] = {}
+
+
+def _special_characters(sep: str) -> re.Pattern[str]:
+    pattern = _SPECIALS.get(sep)
+    if pattern is None:
+        pattern = _SPECIALS[sep] = re.compile(r'[\\"<>]|' + re.escape(sep))
+    return pattern
 
 
 def unquote(text: str) -> str:
@@ -106,8 +122,7 @@ def _valid_param_value(value: str) -> bool:
         except ValueError:
             return False
         return True
-    # token, host (IPv6 reference "[...]" included) or the ":" of a host:port in e.g. maddr
-    return bool(value) and all(ch in TOKEN_CHARS or ch in "[]:" for ch in value)
+    return _PLAIN_PARAM_VALUE.fullmatch(value) is not None
 
 
 def parse_params(text: str) -> Params:

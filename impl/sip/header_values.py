@@ -4,6 +4,7 @@ Content-Type, Content-Length and Max-Forwards (RFC 3261 section 20 and 25.1)."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field, replace
 
 from .errors import InvalidHeaderValue, MalformedUri
@@ -18,7 +19,8 @@ from .grammar import (
     unquote,
     with_param,
 )
-from .uri import Uri, format_host, parse_uri, split_hostport
+from .memo import remembered
+from .uri import IPV4_ADDRESS, Uri, format_host, parse_uri, split_hostport
 
 __all__ = [
     "NameAddress",
@@ -153,6 +155,27 @@ class MediaType:
         return f"{self.type}/{self.subtype}{format_params(self.params)}"
 
 
+# The forms the reference roles write, read with one match each: `<URI>;params` and
+# `SIP/2.0/UDP host:port;params`, where no parameter is quoted and nothing holds white space, quotes
+# or angle brackets but where shown. The general code below reads them alike (through the same URI,
+# host and parameter checks) and reads everything else.
+_TOKEN = r"[A-Za-z0-9\-.!%*_+`'~]+"
+_PLAIN_PARAMS = rf"(?:;{_TOKEN}(?:=[A-Za-z0-9\-.!%*_+`'~\[\]:]+)?)*"
+_ANGLE_ADDRESS = re.compile(rf"<([^<>\"\s]*)>({_PLAIN_PARAMS})")
+_SIP_2_0_VIA = re.compile(rf"SIP/2\.0/({_TOKEN}) ([A-Za-z0-9.\-:\[\]]+)({_PLAIN_PARAMS})")
+
+
+def _plain_params(text: str) -> Params:
+    """What `parse_params` gives for ``text`` matching _PLAIN_PARAMS (";name=value;flag")."""
+    if not text:
+        return ()
+    out = []
+    for item in text[1:].split(";"):
+        name, eq, value = item.partition("=")
+        out.append((name, value if eq else None))
+    return tuple(out)
+
+
 def _split_params(text: str) -> tuple[str, str | None]:
     """Split ``head;params`` at the first ``;`` outside quotes/brackets."""
     parts = split_outside_quotes(text, ";")
@@ -162,6 +185,7 @@ def _split_params(text: str) -> tuple[str, str | None]:
     return head, ";".join(parts[1:])
 
 
+@remembered
 def parse_name_address(value: str, *, header: str = "address") -> NameAddress:
     """Parse a name-addr or addr-spec with header parameters. Raises :class:`InvalidHeaderValue`."""
     text = value.strip()
@@ -169,7 +193,10 @@ def parse_name_address(value: str, *, header: str = "address") -> NameAddress:
         return NameAddress(uri=None, wildcard=True)
     try:
         display: str | None = None
-        if "<" in text or text.startswith('"'):
+        common = _ANGLE_ADDRESS.fullmatch(text)
+        if common is not None:
+            uri_text, params = common.group(1), _plain_params(common.group(2))
+        elif "<" in text or text.startswith('"'):
             if text.startswith('"'):
                 end = _end_of_quoted(text)
                 display = unquote(text[: end + 1])
@@ -218,18 +245,25 @@ def _end_of_quoted(text: str) -> int:
     raise ValueError("unterminated quoted display name")
 
 
+@remembered
 def parse_via(value: str) -> Via:
     """Parse one Via element (use :meth:`Headers.get_list` to split a line). Raises
     :class:`InvalidHeaderValue`."""
     text = value.strip()
     try:
-        head, param_text = _split_params(text)
-        proto_part, sent_by = _split_sent_protocol(head)
-        pieces = [p.strip() for p in proto_part.split("/")]
-        if len(pieces) != 3 or not all(is_token(p) for p in pieces):
-            raise ValueError("bad sent-protocol")
-        host, port = split_hostport(sent_by.strip())
-        params = parse_params(param_text) if param_text is not None else ()
+        common = _SIP_2_0_VIA.fullmatch(text)
+        if common is not None:
+            pieces = ["SIP", "2.0", common.group(1)]
+            host, port = split_hostport(common.group(2))
+            params = _plain_params(common.group(3))
+        else:
+            head, param_text = _split_params(text)
+            proto_part, sent_by = _split_sent_protocol(head)
+            pieces = [p.strip() for p in proto_part.split("/")]
+            if len(pieces) != 3 or not all(is_token(p) for p in pieces):
+                raise ValueError("bad sent-protocol")
+            host, port = split_hostport(sent_by.strip())
+            params = parse_params(param_text) if param_text is not None else ()
     except MalformedUri as exc:
         raise InvalidHeaderValue(f"bad Via sent-by: {exc.detail}") from None
     except ValueError as exc:
@@ -260,7 +294,7 @@ def _split_sent_protocol(head: str) -> tuple[str, str]:
 
 def _check_via_params(via: Via) -> None:
     received = via.param("received")
-    if received is not None:
+    if received is not None and not IPV4_ADDRESS.match(received):
         candidate = received[1:-1] if received.startswith("[") else received
         try:
             ipaddress.ip_address(candidate)
@@ -282,6 +316,7 @@ def format_via(transport: str, host: str, port: int | None, params: Params) -> s
     return str(Via(transport=transport, host=format_host(host), port=port, params=params))
 
 
+@remembered
 def parse_cseq(value: str) -> CSeq:
     """Parse ``1*DIGIT LWS Method``. Raises :class:`InvalidHeaderValue`."""
     parts = value.split()
@@ -295,6 +330,7 @@ def parse_cseq(value: str) -> CSeq:
     return CSeq(int(number), method)
 
 
+@remembered
 def parse_media_type(value: str) -> MediaType:
     """Parse ``type/subtype *(;param)``. Raises :class:`InvalidHeaderValue`."""
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .grammar import is_token, split_outside_quotes
 
@@ -69,9 +69,18 @@ MULTI_VALUE_HEADERS = frozenset(
 
 def header_key(name: str) -> str:
     """Lookup key of a header name: lower case, compact form expanded (``"v"`` -> ``"via"``)."""
-    lowered = name.strip().lower()
-    full = COMPACT_FORMS.get(lowered)
-    return full.lower() if full else lowered
+    key = _KEYS.get(name)
+    if key is None:
+        lowered = name.strip().lower()
+        full = COMPACT_FORMS.get(lowered)
+        key = full.lower() if full else lowered
+        if len(_KEYS) < _KEYS_KEPT:  # names come off the wire too: remember only so many
+            _KEYS[name] = key
+    return key
+
+
+_KEYS: dict[str, str] = {}
+_KEYS_KEPT = 1024
 
 
 def canonical_name(name: str) -> str:
@@ -91,25 +100,34 @@ def split_header_list(value: str) -> list[str]:
     return [item.strip() for item in split_outside_quotes(value, ",") if item.strip()]
 
 
-@dataclass(frozen=True)
-class HeaderField:
+class _HeaderFieldParts(NamedTuple):
+    name: str
+    value: str
+    raw: bytes | None
+    key: str
+
+
+class HeaderField(_HeaderFieldParts):
     """One header line as it appears in the message.
 
     ``name`` keeps its original spelling (``"v"``, ``"VIA"``); ``value`` has folding resolved (each
     continuation becomes one space) and surrounding whitespace removed. ``raw`` holds the original
     bytes of the line(s), folding included, when the field was parsed; it is ``None`` for built fields.
+    ``key`` is the lookup key (see :func:`header_key`), computed once: every lookup compares it.
     Fields are immutable, so ``raw`` always matches ``value``; serialising a parsed message writes the
     original bytes back.
+
+    A field is a named tuple: immutable, and about four times cheaper to make than a frozen
+    dataclass (a message makes a few dozen fields on its way through a role).
     """
 
-    name: str
-    value: str
-    raw: bytes | None = None
+    __slots__ = ()
 
-    @property
-    def key(self) -> str:
-        """Lookup key (see :func:`header_key`)."""
-        return header_key(self.name)
+    def __new__(cls, name: str, value: str, raw: bytes | None = None) -> HeaderField:
+        return super().__new__(cls, name, value, raw, header_key(name))
+
+    def __repr__(self) -> str:
+        return f"HeaderField(name={self.name!r}, value={self.value!r}, raw={self.raw!r})"
 
     def to_bytes(self) -> bytes:
         """The line without its terminator: the original bytes when parsed (folding kept), otherwise
@@ -184,6 +202,13 @@ class Headers:
         """Number of lines named ``name``."""
         key = header_key(name)
         return sum(1 for f in self._fields if f.key == key)
+
+    def key_counts(self) -> dict[str, int]:
+        """Number of lines per lookup key, in one pass (``{"via": 2, "call-id": 1, ...}``)."""
+        counts: dict[str, int] = {}
+        for f in self._fields:
+            counts[f.key] = counts.get(f.key, 0) + 1
+        return counts
 
     # -- mutation -----------------------------------------------------------------------------------
     def add(self, name: str, value: str) -> None:

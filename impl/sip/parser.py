@@ -46,7 +46,7 @@ from .header_values import (
     parse_name_address,
     parse_via,
 )
-from .headers import HeaderField, Headers, canonical_name, split_header_list
+from .headers import HeaderField, Headers, canonical_name, header_key, split_header_list
 from .message import SIP_VERSION, Request, Response
 from .uri import parse_uri
 
@@ -59,6 +59,11 @@ _VERSION_RE = re.compile(r"SIP/(\d+)\.(\d+)\Z", re.IGNORECASE)
 _STATUS_RE = re.compile(r"(SIP/[^ ]*) (\d{3})(?: (.*))?\Z", re.IGNORECASE | re.DOTALL)
 _SINGLE_HEADERS = ("From", "To", "Call-ID", "CSeq", "Max-Forwards", "Content-Length", "Content-Type")
 _MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
+# Characters a header section must not hold: controls but HTAB, DEL; in a line also CR and LF.
+_BAD_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_WHITESPACE = re.compile(r"\s")  # exactly the characters str.isspace() takes
+# The controls a header section must not hold besides CR and LF (those only as CRLF line ends).
+_CONTROL_BUT_CR_LF = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass
@@ -109,30 +114,62 @@ def parse_head(head: bytes) -> _Head:
     result = _Head(partial=PartialMessage())
     try:
         text = head.decode("utf-8")
+        strict = True
     except UnicodeDecodeError:
         result.fail(InvalidEncoding("header section is not valid UTF-8"))
         text = head.decode("utf-8", errors="replace")
+        strict = False
     lines = text.split("\r\n")
     _read_start_line(lines[0], result)
-    _read_header_lines(lines[1:], result)
+    header_start = len(lines[0]) + 2
+    clean = _clean_section(text, header_start)
+    fields = _plain_header_fields(lines[1:], head.split(b"\r\n")[1:]) if clean and strict else None
+    if fields is None:
+        _read_header_lines(lines[1:], result, clean=clean)
+    else:
+        for header in fields:
+            result.partial.headers.append_field(header)
     return result
 
 
+def _clean_section(text: str, start: int) -> bool:
+    """True when ``text`` from ``start`` holds CR and LF only as CRLF pairs, and no other control
+    character a line must not hold (then no line needs checking on its own)."""
+    pairs = text.count("\r\n", start)
+    return (text.count("\r", start) == pairs and text.count("\n", start) == pairs
+            and _CONTROL_BUT_CR_LF.search(text, start) is None)
+
+
+# "Name: value" with the name a token: the common line, which `_read_header_lines` reads alike.
+_PLAIN_HEADER_LINE = re.compile(r"([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:[ \t]*(.*?)[ \t]*", re.DOTALL)
+
+
+def _plain_header_fields(lines: list[str], raws: list[bytes]) -> list[HeaderField] | None:
+    """The fields of a header section whose every line is a plain "Name: value" line (no folding)
+    and free of characters a line must not hold; None for any other section. ``raws`` are the same
+    lines as received (the section decoded strictly, so line for line)."""
+    fields = []
+    for line, raw in zip(lines, raws):
+        match = _PLAIN_HEADER_LINE.fullmatch(line)
+        if match is None:
+            return None
+        fields.append(HeaderField(match.group(1), match.group(2), raw))
+    return fields
+
+
 def _bad_chars(line: str) -> str | None:
-    for ch in line:
-        if ch == "\r":
-            return "bare CR"
-        if ch == "\n":
-            return "bare LF"
-        if (ord(ch) < 0x20 and ch != "\t") or ord(ch) == 0x7F:
-            return "control character"
-    return None
+    """What is wrong with the first character a line must not hold, or None."""
+    match = _BAD_CHAR.search(line)
+    if match is None:
+        return None
+    ch = match.group()
+    return "bare CR" if ch == "\r" else "bare LF" if ch == "\n" else "control character"
 
 
 def _read_start_line(line: str, result: _Head) -> None:
     partial = result.partial
-    partial.first_line = line if _bad_chars(line) is None else repr(line)[1:-1]
     problem = _bad_chars(line)
+    partial.first_line = line if problem is None else repr(line)[1:-1]
     if problem:
         result.fail(MalformedStartLine(f"{problem} in start line"))
         return
@@ -176,7 +213,8 @@ def _check_version(version: str, result: _Head) -> None:
     result.version = version
 
 
-def _read_header_lines(lines: list[str], result: _Head) -> None:
+def _read_header_lines(lines: list[str], result: _Head, *, clean: bool = False) -> None:
+    """Header lines to fields. ``clean``: the caller found no character a line must not hold."""
     # Group physical lines into logical ones (folding), keeping raw text for each field.
     groups: list[list[str]] = []
     for line in lines:
@@ -189,8 +227,8 @@ def _read_header_lines(lines: list[str], result: _Head) -> None:
             groups.append([line])
     headers = result.partial.headers
     for group in groups:
-        raw = "\r\n".join(group)
-        problem = _bad_chars(raw.replace("\r\n", ""))
+        raw = group[0] if len(group) == 1 else "\r\n".join(group)
+        problem = None if clean else _bad_chars(raw.replace("\r\n", ""))
         if problem:
             result.fail(MalformedHeader(f"{problem} in header line"))
             continue
@@ -203,8 +241,11 @@ def _read_header_lines(lines: list[str], result: _Head) -> None:
         if not is_token(name):
             result.fail(MalformedHeader("header name is not a token"))
             continue
-        pieces = [value.strip(" \t")] + [cont.strip(" \t") for cont in group[1:]]
-        joined = " ".join(p for p in pieces if p)
+        if len(group) == 1:
+            joined = value.strip(" \t")
+        else:
+            pieces = [value.strip(" \t")] + [cont.strip(" \t") for cont in group[1:]]
+            joined = " ".join(p for p in pieces if p)
         headers.append_field(HeaderField(name, joined, raw.encode("utf-8", errors="replace")))
 
 
@@ -228,11 +269,12 @@ def _validate(result: _Head) -> None:
     """Check the mandatory and single-instance headers of a readable header section."""
     partial = result.partial
     headers = partial.headers
+    counts = headers.key_counts()
     for name in _MANDATORY:
-        if name not in headers:
+        if header_key(name) not in counts:
             result.fail(MissingHeader(name))
     for name in _SINGLE_HEADERS:
-        if headers.count(name) > 1:
+        if counts.get(header_key(name), 0) > 1:
             result.fail(InvalidHeaderValue(f"more than one {name} header"))
     try:
         for value in headers.get_all("Via"):
@@ -248,7 +290,7 @@ def _validate(result: _Head) -> None:
                 if address.wildcard:
                     raise InvalidHeaderValue(f"'*' is not allowed in {name}")
         call_id = headers.get("Call-ID")
-        if call_id is not None and (not call_id or any(ch.isspace() for ch in call_id)):
+        if call_id is not None and (not call_id or _WHITESPACE.search(call_id)):
             raise InvalidHeaderValue("Call-ID must be a non-empty word without whitespace")
         cseq_value = headers.get("CSeq")
         if cseq_value is not None:

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import string
 from dataclasses import dataclass, field, replace
 
 from .errors import MalformedUri
 from .grammar import Params, format_params, get_param, parse_params
+from .memo import remembered
 
 __all__ = ["SipUri", "AbsoluteUri", "Uri", "parse_uri", "parse_host", "format_host"]
 
-_SCHEME_CHARS = frozenset(string.ascii_letters + string.digits + "+-.")
-_HOSTNAME_CHARS = frozenset(string.ascii_letters + string.digits + "-.")
 # unreserved / escaped / user-unreserved, plus what passwords allow; "%" starts an escape
-_USER_CHARS = frozenset(string.ascii_letters + string.digits + "-_.!~*'()&=+$,;?/%")
-_PASSWORD_CHARS = frozenset(string.ascii_letters + string.digits + "-_.!~*'()&=+$,%")
-_HEADERS_CHARS = frozenset(string.ascii_letters + string.digits + "-_.!~*'()[]/?:+$%=&@")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*")
+_HOSTNAME = re.compile(r"[A-Za-z0-9\-.]+")
+_USER = re.compile(r"[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+")
+_PASSWORD = re.compile(r"[A-Za-z0-9\-_.!~*'()&=+$,%]*")
+_HEADERS = re.compile(r"[A-Za-z0-9\-_.!~*'()\[\]/?:+$%=&@]+")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# What ipaddress.IPv4Address takes: four decimal octets 0..255 without leading zeros.
+IPV4_ADDRESS = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}\Z")
 
 
 @dataclass(frozen=True)
@@ -86,12 +91,14 @@ def parse_host(text: str) -> str:
         except ValueError:
             raise MalformedUri("bad IPv6 address") from None
         return text
-    if not all(ch in _HOSTNAME_CHARS for ch in text):
+    if not _HOSTNAME.fullmatch(text):
         raise MalformedUri(f"bad character in host {text!r}")
     labels = text.rstrip(".").split(".")
     if text.startswith(".") or any(not label for label in labels):
         raise MalformedUri(f"empty label in host {text!r}")
     if all(label.isdigit() for label in labels):
+        if IPV4_ADDRESS.match(text):
+            return text
         try:
             ipaddress.IPv4Address(text)
         except ValueError:
@@ -143,6 +150,7 @@ def _check_escapes(text: str, what: str) -> None:
         index = text.find("%", index + 3)
 
 
+@remembered
 def parse_uri(text: str) -> Uri:
     """Parse a Request-URI or the URI of a name-addr.
 
@@ -150,9 +158,10 @@ def parse_uri(text: str) -> Uri:
     scheme name and a non-empty remainder (:class:`AbsoluteUri`). Raises :class:`MalformedUri`.
     """
     scheme, colon, rest = text.partition(":")
-    if not colon or not scheme or not scheme[0].isalpha() or not all(c in _SCHEME_CHARS for c in scheme):
+    if not colon or not scheme or not scheme[0].isalpha() or not _SCHEME.fullmatch(scheme):
         raise MalformedUri("missing or bad URI scheme")
-    if any(ch.isspace() for ch in text) or not text.isprintable():
+    # every whitespace character but SP is not printable either
+    if " " in text or not text.isprintable():
         raise MalformedUri("whitespace or control character in URI")
     scheme_l = scheme.lower()
     if scheme_l not in ("sip", "sips"):
@@ -163,7 +172,7 @@ def parse_uri(text: str) -> Uri:
     headers: str | None = None
     if "?" in rest:
         rest, _, headers = rest.partition("?")
-        if not headers or not all(ch in _HEADERS_CHARS for ch in headers):
+        if not _HEADERS.fullmatch(headers):
             raise MalformedUri("bad URI headers")
         _check_escapes(headers, "URI headers")
     user: str | None = None
@@ -171,11 +180,11 @@ def parse_uri(text: str) -> Uri:
     if "@" in rest:
         userinfo, _, rest = rest.rpartition("@")
         user, pcolon, pw = userinfo.partition(":")
-        if not user or not all(ch in _USER_CHARS for ch in user):
+        if not _USER.fullmatch(user):
             raise MalformedUri("bad user part")
         _check_escapes(user, "user part")
         if pcolon:
-            if not all(ch in _PASSWORD_CHARS for ch in pw):
+            if not _PASSWORD.fullmatch(pw):
                 raise MalformedUri("bad password part")
             _check_escapes(pw, "password")
             password = pw

@@ -8,7 +8,7 @@ KEKRecipientInfo naming the Key ID of a pre-shared CEK (TR 33.879 7.13/7.14).
 See docs/smime.md for the profile, the error mapping and the replay design.
 """
 from mcsec.impl.smime.attributes import Attribute
-from mcsec.impl.smime.envelope import Opened, open, peek_key_id, seal, seal_with_content_key
+from mcsec.impl.smime.envelope import Opened, open, peek_key_id, read_envelope, seal, seal_with_content_key
 from mcsec.impl.smime.errors import (
     ContextMismatch,
     DuplicateNonce,
@@ -26,11 +26,13 @@ from mcsec.impl.smime.errors import (
 from mcsec.impl.smime.oids import ID_DATA, ID_MCSEC_REPLAY_STAMP
 from mcsec.impl.smime.replay_guard import ReplayGuard, ReplayPolicy
 from mcsec.impl.smime.replay_stamp import ReplayStamp, SipContext
+from mcsec.impl.smime.shape import Envelope
 
 __all__ = [
     "Attribute",
     "ContextMismatch",
     "DuplicateNonce",
+    "Envelope",
     "ID_DATA",
     "ID_MCSEC_REPLAY_STAMP",
     "MalformedCms",
@@ -50,6 +52,7 @@ __all__ = [
     "UnsupportedCms",
     "open",
     "peek_key_id",
+    "read_envelope",
     "seal",
     "seal_with_content_key",
 ]

@@ -5,15 +5,17 @@ encryption the IMPLICIT [1] tag is not used, an EXPLICIT SET OF tag is: the
 associated data is the DER encoding of the attributes as a universal SET OF
 (tag 0x31) followed by the same length and content octets that travel in the
 message under the [1] tag. Without authAttrs the associated data is empty.
+
+Encoding is by hand (`der.py`), with the sorting DER asks of a SET OF (X.690 11.6); decoding of a
+parsed asn1crypto SET OF (`decode_attributes`) serves the general reader.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Iterable
 
-from asn1crypto import core
-
 from mcsec.impl.smime import cms_schema
+from mcsec.impl.smime.der import NotDer, check_open_type, encode_oid, read_header, tlv
 from mcsec.impl.smime.errors import MalformedCms
 from mcsec.impl.smime.oids import ID_CONTENT_TYPE_ATTR
 
@@ -38,26 +40,34 @@ class Attribute:
 
 def content_type_attribute(content_type: str) -> Attribute:
     """The content-type attribute (RFC 5652 11.1) naming `content_type`."""
-    return Attribute(ID_CONTENT_TYPE_ATTR, (core.ObjectIdentifier(content_type).dump(),))
+    return Attribute(ID_CONTENT_TYPE_ATTR, (encode_oid(content_type),))
 
 
 def encode_attributes(attributes: Iterable[Attribute]) -> bytes:
     """DER of the attributes as a universal SET OF: the GCM associated data.
 
-    asn1crypto sorts the SET OF elements into DER order on encoding.
+    Each attribute's values, and then the attributes, are sorted by their encodings (DER SET OF).
+    ``ValueError`` when an OID is not in dotted form or a value is not one DER-encoded value.
     """
     items = []
     for attribute in attributes:
-        values = cms_schema.AttributeValues(
-            [core.Any.load(value, strict=True) for value in attribute.values]
-        )
-        items.append(cms_schema.CmsAttribute({"type": attribute.oid, "values": values}))
+        for value in attribute.values:
+            _require_one_der_value(value)
+        values = tlv(_SET_OF_TAG, b"".join(sorted(attribute.values)))
+        items.append(tlv(0x30, encode_oid(attribute.oid) + values))
     if not items:
         raise ValueError("an empty attribute set is omitted, not encoded")
-    der = cms_schema.CmsAttributes(items).dump(force=True)
-    if der[0] != _SET_OF_TAG:  # pragma: no cover - asn1crypto invariant
-        raise AssertionError("SET OF encoding expected")
-    return der
+    return tlv(_SET_OF_TAG, b"".join(sorted(items)))
+
+
+def _require_one_der_value(value: bytes) -> None:
+    try:
+        first, _, end = read_header(value, 0, len(value))
+        check_open_type(first)
+    except NotDer as exc:
+        raise ValueError(f"an attribute value must be one DER-encoded value: {exc}") from None
+    if end != len(value):
+        raise ValueError("an attribute value must be one DER-encoded value: trailing octets")
 
 
 def received_aad(auth_attrs_field_der: bytes) -> bytes:

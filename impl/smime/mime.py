@@ -16,6 +16,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Mapping
 
@@ -47,8 +48,12 @@ class HeaderValue:
         return self.params.get(name.lower())
 
 
+@lru_cache(maxsize=256)
 def parse_header_value(text: str) -> HeaderValue:
-    """Parse a Content-Type / Content-Disposition value; `MalformedMime` if broken."""
+    """Parse a Content-Type / Content-Disposition value; `MalformedMime` if broken.
+
+    Remembered for the last values seen (the result is immutable): a receiver reads the same
+    Content-Type of a message several times, and messages repeat the same few values."""
     pos = 0
     length = len(text)
 

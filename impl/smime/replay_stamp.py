@@ -15,17 +15,21 @@ Carried in the authAttrs of AuthEnvelopedData, so the GCM tag covers it
         cseqMethod   UTF8String,               -- CSeq method, case-sensitive
         statusCode   [0] IMPLICIT INTEGER (100..699) OPTIONAL }  -- responses only
 
-The receiver-side checks live in `replay_guard.py`.
+The receiver-side checks live in `replay_guard.py`. The stamp is written and read by hand (`der.py`):
+it is on every protected message's path. A value the direct reader does not take is read again with
+asn1crypto, which decides and names the fault; both accept only the canonical DER of the schema.
 """
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from asn1crypto import core
 
 from mcsec.impl.smime.attributes import Attribute
+from mcsec.impl.smime.der import NotDer, decode_integer, encode_unsigned, read_header, tlv
 from mcsec.impl.smime.errors import MalformedCms
 from mcsec.impl.smime.oids import ID_MCSEC_REPLAY_STAMP
 
@@ -94,20 +98,16 @@ class ReplayStamp:
         return cls(sent_at=moment, nonce=os.urandom(STAMP_NONCE_SIZE), context=context)
 
     def to_der(self) -> bytes:
-        value: dict[str, object] = {
-            "sending_time": self.sent_at.astimezone(timezone.utc),
-            "nonce": self.nonce,
-        }
+        """The DER of the stamp (the attribute's one value)."""
+        contents = tlv(_GENERALIZED_TIME, _generalized_time(self.sent_at)) + tlv(_OCTET_STRING, self.nonce)
         if self.context is not None:
-            ctx: dict[str, object] = {
-                "call_id": self.context.call_id,
-                "cseq_number": self.context.cseq,
-                "cseq_method": self.context.method,
-            }
-            if self.context.status_code is not None:
-                ctx["status_code"] = self.context.status_code
-            value["sip_context"] = ctx
-        return _ReplayStampAsn1(value).dump(force=True)
+            ctx = self.context
+            fields = (tlv(_UTF8_STRING, ctx.call_id.encode("utf-8")) + tlv(_INTEGER, encode_unsigned(ctx.cseq))
+                      + tlv(_UTF8_STRING, ctx.method.encode("utf-8")))
+            if ctx.status_code is not None:
+                fields += tlv(_STATUS_CODE, encode_unsigned(ctx.status_code))
+            contents += tlv(_SEQUENCE, fields)
+        return tlv(_SEQUENCE, contents)
 
     def to_attribute(self) -> Attribute:
         return Attribute(ID_MCSEC_REPLAY_STAMP, (self.to_der(),))
@@ -115,6 +115,12 @@ class ReplayStamp:
     @classmethod
     def from_der(cls, der: bytes) -> ReplayStamp:
         """Decode a stamp value; `MalformedCms` unless it is DER of the schema."""
+        stamp = _read_direct(der)
+        return stamp if stamp is not None else cls._from_der_asn1(der)
+
+    @classmethod
+    def _from_der_asn1(cls, der: bytes) -> ReplayStamp:
+        """`from_der` through asn1crypto: takes what the direct reader declines, and names the fault."""
         try:
             parsed = _ReplayStampAsn1.load(der, strict=True)
             sent_at = parsed["sending_time"].native
@@ -136,3 +142,73 @@ class ReplayStamp:
         if canonical != der:
             raise MalformedCms("replay stamp is not DER encoded")
         return stamp
+
+
+_SEQUENCE, _INTEGER, _OCTET_STRING, _UTF8_STRING, _GENERALIZED_TIME = 0x30, 0x02, 0x04, 0x0C, 0x18
+_STATUS_CODE = 0x80  # [0] IMPLICIT INTEGER
+# What `_generalized_time` writes: seconds, then a fraction without trailing zeros, if any, then Z.
+_TIME = re.compile(rb"([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})(?:\.([0-9]{0,5}[1-9]))?Z\Z")
+
+
+def _generalized_time(moment: datetime) -> bytes:
+    """GeneralizedTime in UTC, "Z", the fraction of a second without trailing zeros (X.690 11.7)."""
+    utc = moment.astimezone(timezone.utc)
+    text = (f"{utc.year:04d}{utc.month:02d}{utc.day:02d}"
+            f"{utc.hour:02d}{utc.minute:02d}{utc.second:02d}")
+    if utc.microsecond:
+        text += "." + f"{utc.microsecond:06d}".rstrip("0")
+    return (text + "Z").encode("ascii")
+
+
+def _read_direct(der: bytes) -> ReplayStamp | None:
+    """The stamp when ``der`` is its canonical DER; None for anything else (asn1crypto then decides).
+
+    Exact without re-encoding: strict headers and minimal integers (`der.py`), the one time format
+    `_generalized_time` writes, strict UTF-8, nothing after the last field.
+    """
+    try:
+        tag, start, end = read_header(der, 0, len(der))
+        if tag != _SEQUENCE or end != len(der):
+            return None
+        tag, time_start, time_end = read_header(der, start, end)
+        if tag != _GENERALIZED_TIME:
+            return None
+        match = _TIME.match(der, time_start, time_end)
+        if match is None:
+            return None
+        year, month, day, hour, minute, second = (int(group) for group in match.groups()[:6])
+        fraction = match.group(7)
+        micro = int(fraction.ljust(6, b"0")) if fraction else 0
+        sent_at = datetime(year, month, day, hour, minute, second, micro, tzinfo=timezone.utc)
+        tag, nonce_start, pos = read_header(der, time_end, end)
+        if tag != _OCTET_STRING:
+            return None
+        context = None
+        if pos < end:
+            context = _read_context(der, pos, end)
+            if context is None:
+                return None
+        return ReplayStamp(sent_at=sent_at, nonce=der[nonce_start:pos], context=context)
+    except (NotDer, ValueError):
+        return None
+
+
+def _read_context(der: bytes, pos: int, end: int) -> SipContext | None:
+    tag, pos, stop = read_header(der, pos, end)
+    if tag != _SEQUENCE or stop != end:
+        return None
+    fields: list[bytes] = []
+    for expected in (_UTF8_STRING, _INTEGER, _UTF8_STRING):
+        tag, start, pos = read_header(der, pos, stop)
+        if tag != expected:
+            return None
+        fields.append(der[start:pos])
+    status = None
+    if pos < stop:
+        tag, start, pos = read_header(der, pos, stop)
+        if tag != _STATUS_CODE or pos != stop:
+            return None
+        status = decode_integer(der[start:pos])
+    call_id, cseq, method = fields
+    return SipContext(call_id=call_id.decode("utf-8"), cseq=decode_integer(cseq), method=method.decode("utf-8"),
+                      status_code=status)

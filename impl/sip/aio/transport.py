@@ -17,9 +17,10 @@ the transport opened too); a connection beyond a cap is reset as soon as it is a
 does not read what is sent to it is cut off once ``max_write_buffer`` bytes wait for it.
 
 A message trace can observe the exact bytes: set ``on_wire`` of a transport to a callable
-``(direction, data, flow, peer)``, called with ``"in"`` for every datagram or TCP frame received
-(before parsing) and ``"out"`` for every message sent (keep-alives excluded). ``None`` (the default)
-observes nothing.
+``(direction, data, flow, peer, parsed)``, called with ``"in"`` for every datagram or TCP frame
+received (once parsed, before it is handled; ``parsed`` is the message or the
+:class:`SipParseError`, so the trace need not parse it again) and ``"out"`` for every message sent
+(keep-alives excluded; ``parsed`` is None). ``None`` (the default) observes nothing.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ log = logging.getLogger("mcsec.sip.transport")
 Address = tuple[str, int]
 OnMessage = Callable[[Request | Response, "Flow"], None]
 OnError = Callable[[SipParseError, "Flow"], None]
-WireHook = Callable[[str, bytes, "Flow", Address], None]
+Parsed = "Request | Response | SipParseError | None"
+WireHook = Callable[[str, bytes, "Flow", Address, Parsed], None]
 
 _READ_CHUNK = 65536
 
@@ -206,16 +208,21 @@ def _first_line(data: bytes) -> str:
 
 
 def _deliver(data: bytes, flow: Flow, *, stream: bool, max_size: int, stats: TransportStats,
-             on_message: OnMessage, on_error: OnError) -> None:
+             on_message: OnMessage, on_error: OnError, on_wire: WireHook | None) -> None:
     try:
         message = parse_message(data, stream=stream, max_size=max_size)
     except SipParseError as exc:
+        if on_wire is not None:
+            on_wire("in", data, flow, flow.remote, exc)
         stats.parse_errors += 1
         log.info("malformed message from %s/%s: %s (first line %r)", flow.transport, flow.remote,
                  exc.detail, _first_line(data))
         on_error(exc, flow)
         return
-    log.debug("received %r from %s/%s", message.first_line(), flow.transport, flow.remote)
+    if on_wire is not None:
+        on_wire("in", data, flow, flow.remote, message)
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("received %r from %s/%s", message.first_line(), flow.transport, flow.remote)
     on_message(message, flow)
 
 
@@ -272,10 +279,8 @@ class UdpTransport:
             self.stats.keepalives += 1
             return
         flow = Flow("udp", remote, self.local_address, udp=self)
-        if self.on_wire is not None:
-            self.on_wire("in", data, flow, remote)
         _deliver(data, flow, stream=False, max_size=self.max_message_size, stats=self.stats,
-                 on_message=self._on_message, on_error=self._on_error)
+                 on_message=self._on_message, on_error=self._on_error, on_wire=self.on_wire)
 
     def send(self, data: bytes, remote: Address) -> None:
         """Send one datagram."""
@@ -284,7 +289,7 @@ class UdpTransport:
         self._transport.sendto(data, remote)
         self.stats.sent += 1
         if self.on_wire is not None:
-            self.on_wire("out", data, self.flow_to(remote), remote)
+            self.on_wire("out", data, self.flow_to(remote), remote, None)
 
     def flow_to(self, remote: Address) -> Flow:
         """A flow for sending to ``remote`` from this socket."""
@@ -367,7 +372,7 @@ class TcpConnection:
         self.clock.traffic(self._loop.time())
         self.owner.stats.sent += 1
         if self.owner.on_wire is not None:
-            self.owner.on_wire("out", data, self.flow, self.remote)
+            self.owner.on_wire("out", data, self.flow, self.remote, None)
 
     async def _read_loop(self) -> None:
         stats = self.owner.stats
@@ -382,11 +387,10 @@ class TcpConnection:
                         self.writer.write(b"\r\n")
                     elif isinstance(event, Frame):
                         stats.received += 1
-                        if self.owner.on_wire is not None:
-                            self.owner.on_wire("in", event.data, self.flow, self.remote)
                         _deliver(event.data, self.flow, stream=True,
                                  max_size=self.owner.max_message_size, stats=stats,
-                                 on_message=self.owner._on_message, on_error=self.owner._on_error)
+                                 on_message=self.owner._on_message, on_error=self.owner._on_error,
+                                 on_wire=self.owner.on_wire)
                     elif isinstance(event, FramingFailure):
                         stats.parse_errors += 1
                         stats.connections_closed_on_error += 1

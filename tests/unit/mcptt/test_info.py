@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mcsec.impl.mcptt import MalformedInfo, McpttInfo
 from mcsec.impl.mcptt import info as codec
@@ -95,3 +97,27 @@ def test_external_entity_is_never_read(tmp_path) -> None:
     with pytest.raises(MalformedInfo) as refused:
         codec.parse(data)
     assert "TOPSECRET" not in str(refused.value)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=20))
+def test_value_check_refuses_exactly_white_space_and_controls(text: str) -> None:
+    value = "sip:" + text
+    expected_bad = any(c.isspace() or ord(c) < 0x20 for c in value)
+    try:
+        McpttInfo(calling_user_id=value)
+    except MalformedInfo:
+        assert expected_bad
+    else:
+        assert not expected_bad
+
+
+def test_a_document_read_again_gives_the_same_value_and_a_refusal_recurs() -> None:
+    info = McpttInfo(calling_user_id="sip:alice@example.org", request_uri="sip:mcptt-as@example.org")
+    data = codec.build(info)
+    assert codec.build(info) == data
+    assert codec.parse(data) == codec.parse(bytes(data)) == info
+    broken = data.replace(b"</mcpttinfo>", b"")
+    for _ in range(2):
+        with pytest.raises(MalformedInfo):
+            codec.parse(broken)

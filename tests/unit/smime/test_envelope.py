@@ -331,3 +331,12 @@ def test_received_aad_accepts_der():
 
     field = b"\xa1\x12" + ATTR_A + ATTR_B
     assert received_aad(field) == b"\x31" + field[1:]
+
+
+def test_a_body_read_once_opens_as_its_der(key_lookup):
+    der = sealed(replay_stamp=smime.ReplayStamp.new(context=smime.SipContext("c@h", 1, "MESSAGE")))
+    envelope = smime.read_envelope(der)
+    assert envelope.key_id == smime.peek_key_id(der) == KEY_ID
+    assert smime.open(envelope, key_lookup=key_lookup) == smime.open(der, key_lookup=key_lookup)
+    with pytest.raises(smime.MalformedCms):
+        smime.read_envelope(der[:-1])
