@@ -74,7 +74,7 @@ Feature: The MCPTT server retrieves a CSK only from a valid I_MESSAGE of the ass
     When the test system, registered as "bob", sends a MESSAGE protected under that CSK
     Then the MCPTT server answers 493
 
-  @R714-CEK-INT @tp:MCSEC-714-REF-007 @judges:server
+  @R714-CEK-INT @tp:MCSEC-714-REF-007 @judges:server @ics:key_material_provisioning
   Scenario: An I_MESSAGE signed with a revoked key set is refused
     Given an MCPTT server that holds the key set of "alice" for the current key period as revoked
     When the test system, registered as "alice", uploads a CSK in an I_MESSAGE that is valid

@@ -10,7 +10,7 @@ Feature: The MCPTT server retrieves the CSK of an I_MESSAGE made by an independe
   Background:
     Given the IdM server and the KMS are reachable
 
-  @R714-AS-RETRIEVE @R714-IBC-ESTABLISH @R714-SMIME-USE @tp:MCSEC-714-VEC-001 @judges:server
+  @R714-AS-RETRIEVE @R714-IBC-ESTABLISH @R714-SMIME-USE @tp:MCSEC-714-VEC-001 @judges:server @ics:key_material_provisioning
   Scenario: The MCPTT server recovers the vectors' CSK and CSK-ID and answers under them
     Given an MCPTT server provisioned with the independent vectors' KMS certificate and the key set of "gms@streamwide.com", accepting I_MESSAGEs up to ten years old
     When the test system, playing the SIP core, relays the vectors' CSK I_MESSAGE from "sip:alice@streamwide.com"

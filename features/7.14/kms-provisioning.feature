@@ -75,7 +75,7 @@ Feature: The KMS provisions IBC key material only to users authorised by their K
     Then the KMS refuses with KmsError 3 and HTTP status 403
     And no IBC key material is given
 
-  @R714-KM-PROV @tp:MCSEC-714-KMS-006 @judges:client
+  @R714-KM-PROV @tp:MCSEC-714-KMS-006 @judges:client @ics:key_material_provisioning
   Scenario Outline: The MCPTT client validates its key material before use and refuses <defect>
     Given the MCPTT client of "alice" is served by a KMS emulator that provisions <defect>
     When that MCPTT client logs in and provisions its IBC key material

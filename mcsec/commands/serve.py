@@ -15,17 +15,32 @@ import sys
 import threading
 from pathlib import Path
 
-from mcsec.fixtures.profile import LAB_ROLES, ProfileError, load
+from mcsec.fixtures.profile import LAB_ROLES, ROLES, ProfileError, load, parse_switch
+from mcsec.fixtures.served_profile import SERVED_FOR
 from mcsec.reports.results import EXIT_USAGE
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="run reference roles as peers for an implementation under test")
-    p.add_argument("--roles", default=",".join(LAB_ROLES),
-                   help=f"comma-separated roles to run (available: {', '.join(LAB_ROLES)}; the KMS brings an IdM)")
+    p.add_argument("--roles", default=None,
+                   help=f"comma-separated roles to run (available: {', '.join(LAB_ROLES)}; default: all, or those "
+                        "--iut names; a role brings the roles it needs unless the profile places them outside)")
     p.add_argument("--sut", type=Path, metavar="PROFILE.toml", help="profile for identities (default: reference)")
     p.add_argument("--run-dir", type=Path, metavar="DIR",
                    help="where role logs, configurations and the test CA go (default: a fresh temporary folder)")
+    p.add_argument("--iut", choices=ROLES, metavar="ROLE",
+                   help="serve ROLE as the implementation under test (with --profile-out); without --roles, "
+                        "serve it and the peers it is configured with: "
+                        + "; ".join(f"{r}: {','.join(v)}" for r, v in SERVED_FOR.items()))
+    p.add_argument("--profile-out", type=Path, metavar="FILE",
+                   help="write a complete SUT profile (owner-only) declaring the --iut role under test and the "
+                        "other served roles its peers, with the CA beside it as FILE's stem + '-ca.pem'; "
+                        "`mcsec run --sut FILE` then runs the rest")
+    p.add_argument("--fault", action="append", default=[], metavar="NAME",
+                   help="serve the reference roles with this named fault (repeatable; `mcsec faults` lists them)")
+    p.add_argument("--ics", action="append", default=[], metavar="ITEM=true|false",
+                   help="serve the reference roles on this side of a yes/no ICS item (as `mcsec run --ics`); "
+                        "the written profile claims it")
     p.set_defaults(func=main)
 
 
@@ -95,19 +110,35 @@ def _readable(info: dict) -> str:
     for s in info["servers"]:
         lines.append(f"  server         {s['client_id']} / {s['client_secret']}  ({s['uri']})")
     lines.append(f"  logs           {info['run_dir']} (removed on stop unless --run-dir was given)")
+    if "profile" in info:
+        lines.append(f"  SUT profile    {info['profile']}  (mcsec run --sut {info['profile']})")
     lines.append("Stop with Ctrl-C or SIGTERM.")
     return "\n".join(lines)
 
 
 def main(args: argparse.Namespace) -> int:
-    from mcsec.fixtures.lab import Lab, RoleStartError  # imported late: the roles are not needed for --help
+    from mcsec.fixtures import served_profile   # imported late: the roles are not needed for --help
+    from mcsec.fixtures.lab import Lab, RoleStartError
 
-    roles = tuple(r.strip() for r in args.roles.split(",") if r.strip())
+    if args.profile_out is not None and args.iut is None:
+        print("mcsec serve: --profile-out needs --iut ROLE (the role the profile declares under test)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.roles is not None:
+        roles = tuple(r.strip() for r in args.roles.split(",") if r.strip())
+    else:
+        roles = SERVED_FOR[args.iut] if args.iut else LAB_ROLES
+    if args.iut is not None and args.iut not in roles:
+        print(f"mcsec serve: --iut {args.iut}: not among the served --roles {','.join(roles)}", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        profile = load(args.sut)
+        overrides = dict(parse_switch(text) for text in args.ics)
+        profile = load(args.sut, extra_faults=args.fault, ics_overrides=overrides)
         if profile.lab.topology == "netns":
             raise ProfileError("lab.topology: \"netns\" keeps the SIP roles in namespaces only the run that made "
                                "them reaches; `mcsec serve` serves its roles on loopback (set topology = \"loopback\")")
+        lab_ports: dict[str, int] = {}
+        if args.iut is not None:
+            profile, lab_ports = served_profile.prepare(profile, args.iut)
         lab = Lab(profile, args.run_dir or None, roles=roles)
     except ProfileError as exc:
         print(f"mcsec serve: {exc}", file=sys.stderr)
@@ -118,6 +149,17 @@ def main(args: argparse.Namespace) -> int:
     try:
         with lab:
             info = describe(lab)
+            if args.profile_out is not None:
+                from mcsec import __version__
+                try:
+                    written = served_profile.write(args.profile_out, profile, lab, args.iut, version=__version__,
+                                                   lab_ports=served_profile.lab_ports_after_start(args.iut, lab,
+                                                                                                  lab_ports))
+                except OSError as exc:
+                    print(f"mcsec serve: --profile-out {args.profile_out}: cannot write: {exc.strerror or exc}",
+                          file=sys.stderr)
+                    return EXIT_USAGE
+                info["profile"] = str(written)
             print(json.dumps(info), flush=True)
             print(_readable(info), file=sys.stderr, flush=True)
             while not stop.wait(0.5):

@@ -134,3 +134,11 @@ def test_a_requirement_verdict_comes_from_the_scenarios_that_judged_something():
     assert requirement_verdict(["not_applicable", "fail", "pass"]) == "fail"
     assert requirement_verdict(["not_applicable", "not_applicable"]) == "not_applicable"
     assert requirement_verdict([]) == NOT_TESTED
+
+
+def test_every_ics_tag_names_a_yes_no_item_of_the_profile():
+    from mcsec.fixtures.profile import ICS_SWITCHES
+
+    for s in scan_scenarios():
+        for item in s.ics_items:
+            assert item.removeprefix("not-") in ICS_SWITCHES, f"{s.id}: @ics:{item} is no ICS item ({ICS_SWITCHES})"
