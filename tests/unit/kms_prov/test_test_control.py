@@ -108,3 +108,15 @@ def test_the_secret_never_reaches_the_kms_log(lab) -> None:
     log = lab.roles["kms"].log_path.read_text()
     assert lab.endpoints.kms_test_control_secret not in log
     assert "test control surface is on" in log
+
+
+def test_the_agent_arms_and_disarms_and_names_a_refusal(lab, client, tokens) -> None:
+    from mcsec.fixtures.agents.kms_control import KmsControl, KmsControlError
+
+    agent = KmsControl(lab.endpoints.kms_url, lab.ssl_context, lab.endpoints.kms_test_control_secret, 10)
+    armed = agent.arm(ALICE, "pvt_mismatch")
+    assert armed.defect == "pvt_mismatch" and armed.key_period_no == current_period() and len(armed.pvt) == 65
+    agent.disarm(ALICE)
+    assert _keyprov(client, tokens).key_set.pvt != armed.pvt
+    with pytest.raises(KmsControlError, match="HTTP 401"):
+        KmsControl(lab.endpoints.kms_url, lab.ssl_context, None, 10).arm(ALICE, "revoked")
