@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from mcsec.impl import smime
 from mcsec.impl.ibc import eccsi, sakke
 from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
-from mcsec.impl.ibc.mikey import BuiltIMessage, KeyPurpose, build_i_message, make_key_id
+from mcsec.impl.ibc.mikey import BuiltIMessage, KeyPurpose, make_key_id
 from mcsec.impl.ibc.mikey_codec import decode_i_message, encode_i_message, encode_unsigned
 from mcsec.impl.ibc.mikey_payloads import GenericCsEntry, Header, CsIdMapType, SakkePayload
 from mcsec.impl.ibc.uid import unix_to_ntp
@@ -137,5 +137,5 @@ def _replace_data(built: BuiltIMessage, data: bytes) -> BuiltIMessage:
                          responder_uid=built.responder_uid)
 
 
-__all__ = ["CskDeviations", "build_i_message", "old_timestamp", "open_unauthenticated", "sakke_to_self",
+__all__ = ["CskDeviations", "old_timestamp", "open_unauthenticated", "sakke_to_self",
            "signed_without_sign_header", "v_bit_header", "with_token", "without_disposition"]

@@ -94,7 +94,7 @@ def test_every_scenario_has_one_test_purpose_id_and_ids_are_unique(tmp_path):
     assert all(len(b) == 1 for b in bases), [t.name for t, b in zip(templates, bases) if len(b) != 1]
     assert len({b[0] for b in bases}) == len(bases), "two scenarios share a @tp id"
     ids = [s.id for s in scan_scenarios()]
-    assert all(re.fullmatch(r"MCSEC-(713|714|SIP)-[A-Z]+-\d{3}(\.\d+)?", i) for i in ids), ids
+    assert all(re.fullmatch(r"MCSEC-(713|714|SIP|CLI)(-[A-Z]+)?-\d{3}(\.\d+)?", i) for i in ids), ids
     assert len(ids) == len(set(ids))
 
 
