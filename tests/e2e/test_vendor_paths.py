@@ -210,7 +210,9 @@ def client_profile(folder: Path, peers: dict, product: dict, core_sip1: int) -> 
         fills += [('"password-printed-by-mcsec-serve"', _toml(u["password"])),
                   ('"sip-password-printed-by-mcsec-serve"', _toml(u["sip_password"]))]
     fills += [('"secret-printed-by-mcsec-serve"', _toml(sv["client_secret"])) for sv in peers["servers"]]
-    fills += [('"test-control-secret-printed-by-mcsec-serve"', _toml(peers["roles"]["idm"]["test_control_secret"]))]
+    fills += [('"test-control-secret-printed-by-mcsec-serve"', _toml(peers["roles"]["idm"]["test_control_secret"])),
+              ('"kms-test-control-secret-printed-by-mcsec-serve"',
+               _toml(peers["roles"]["kms"]["test_control_secret"]))]
     for old, new in fills:
         assert old in text, f"examples/client-under-test.toml no longer has {old}"
         text = text.replace(old, new, 1)
