@@ -23,7 +23,7 @@ from mcsec.fixtures.oracles.client_bodies import (
     protected_info_findings,
 )
 from mcsec.fixtures.oracles.confidentiality import exposure_findings
-from mcsec.fixtures.verdicts import Failed, Inconclusive, NotApplicable
+from mcsec.fixtures.verdicts import Failed, Inconclusive
 from mcsec.fixtures.wire import surgery
 from mcsec.fixtures.wire.capture import WireMessage
 from mcsec.impl.kms.cekstore import CEK_PURPOSE_TAG
@@ -82,11 +82,8 @@ class ClientState:
     def scripted(self) -> ScriptedServer:
         server = self.ctx.lab.scripted_server
         if server is None:
-            if not self.ctx.lab.core_under_test:
-                raise NotApplicable("the lab's SIP core (Kamailio, [lab] sip_core) has no route to the test "
-                                    "system's scripted MCPTT server")
-            raise Inconclusive("the lab runs no reference SIP core with a route to the test system's scripted "
-                               "MCPTT server (it needs the second MCPTT server identity of the profile)")
+            raise Inconclusive("the lab runs no SIP core with a route to the test system's scripted MCPTT server "
+                               "(a SIP core outside the lab, or a profile with one MCPTT server identity)")
         self.ctx.record.cleanups.append(server.reset)
         return server
 
