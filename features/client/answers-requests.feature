@@ -17,7 +17,7 @@ Feature: The MCPTT client answers the requests it receives under the CEK of the 
     And the upper tester has asked the MCPTT client of "alice" to answer with an mcptt-info naming "bob" and the group "sip:group-fire-7@example.org"
 
   @R713-SMIME-USE @R713-POLICY @R713-CONF-SIP1 @tp:MCSEC-CLI-006 @judges:client
-  Scenario Outline: The MCPTT client answers a protected <method> with its mcptt-info protected under the request's Key ID
+  Scenario Outline: The MCPTT client answers an incoming protected <method> with its mcptt-info protected under the request's Key ID
     When the test system, as the MCPTT server, sends "alice" a <method> protected under her CEK
     Then the MCPTT client of "alice" answers 200
     And its answer on SIP-1 carries its mcptt-info protected under the Key ID of her CEK, opening with that CEK to what the upper tester asked for
@@ -29,7 +29,7 @@ Feature: The MCPTT client answers the requests it receives under the CEK of the 
       | INVITE  |
 
   @RSIP-HANDLING @R713-SMIME-USE @tp:MCSEC-CLI-007 @judges:client
-  Scenario Outline: The protected body of the MCPTT client's answer to a <method> requires handling
+  Scenario Outline: The protected body of the MCPTT client's answer to an incoming <method> requires handling
     When the test system, as the MCPTT server, sends "alice" a <method> protected under her CEK
     Then the MCPTT client of "alice" answers 200
     And every protected body of its answer on SIP-1 carries Content-Disposition with handling=required

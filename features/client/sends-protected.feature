@@ -30,7 +30,7 @@ Feature: The MCPTT client protects every sensitive body it sends under the CEK a
       | REGISTER |
 
   @RSIP-HANDLING @R713-SMIME-USE @tp:MCSEC-CLI-002 @judges:client
-  Scenario Outline: Every protected body of a <method> the MCPTT client sends requires handling
+  Scenario Outline: The protected bodies of every <method> the MCPTT client sends require handling
     When the MCPTT client of "alice" sends a <method> whose mcptt-info names "bob" and the group "sip:group-fire-7@example.org"
     Then every protected body of the <method> requests the MCPTT client of "alice" sent on SIP-1 carries Content-Disposition with handling=required
 

@@ -34,7 +34,7 @@ Feature: The MCPTT client takes nothing from an answer that is not protected und
       | under the Key ID of a CEK of "bob"                        |
 
   @R713-RX-CLEAR @tp:MCSEC-CLI-005 @judges:client
-  Scenario Outline: A clear mcptt-info in the answer to a <method> is not taken when protection is required
+  Scenario Outline: A clear mcptt-info in the answer to its <method> is not taken when protection is required
     Given the scripted MCPTT server answers 200 with an mcptt-info in clear
     When the MCPTT client of "alice" sends a <method> to the scripted MCPTT server
     Then the MCPTT client reports the answer's mcptt-info unprotected and takes nothing of it
