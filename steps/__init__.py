@@ -7,6 +7,6 @@ STEP_MODULES = (
     "mcsec.steps.context", "mcsec.steps.tokens", "mcsec.steps.kms", "mcsec.steps.sip", "mcsec.steps.wire",
     "mcsec.steps.ibc", "mcsec.steps.mikey", "mcsec.steps.csk_client", "mcsec.steps.kms_prov", "mcsec.steps.http",
     "mcsec.steps.mikey_roles",
-    "mcsec.steps.idm",
+    "mcsec.steps.idm", "mcsec.steps.client_iut", "mcsec.steps.client_csk_iut",
 )
 """The step modules a conformance run loads (as pytest plugins)."""

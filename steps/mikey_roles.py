@@ -11,22 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
 from importlib import resources
 
-import pytest
 from pytest_bdd import given, parsers, then, when
 
-from mcsec.fixtures.agents.uppertester import UpperTesterError
 from mcsec.fixtures.verdicts import Failed
-from mcsec.impl.faults import Faults
 from mcsec.impl.mcptt.body import SealingKey, SipBinding, build_body, key_id_of, open_info, read_body
 from mcsec.impl.mcptt.errors import BodyError
 from mcsec.impl.mcptt.info import McpttInfo
 from mcsec.impl.mcptt.mikey_body import build_mikey_body
 from mcsec.impl.server import ibc_config
 from mcsec.impl.sip import Request
-from mcsec.steps import phrases
 from mcsec.steps.context import ScenarioContext
 from mcsec.steps.ibc import IbcState
 from mcsec.steps.sip import SipState
@@ -118,58 +113,3 @@ def vector_echo(sip: SipState, initiator: str) -> None:
         raise Failed(f"the answer does not open with the vectors' CSK: {type(exc).__name__}") from None
     if opened.info.calling_user_id != initiator:
         raise Failed(f"the server understood calling user {opened.info.calling_user_id!r}")
-
-
-# --- a KMS emulator serving unusable key material ----------------------------------------------------
-
-EMULATIONS = phrases.Phrases("Emulation", {
-    "an RSK and SSK issued for another identifier": "kms_prov_invalid_keys",
-    "the key set of an expired key period": "kms_prov_wrong_period",
-})
-"""What the KMS emulator serves: the reference KMS with the named fault on."""
-
-
-@dataclass
-class Emulated:
-    """An MCPTT client served by a KMS emulator: its upper tester, and what it said to provisioning."""
-    upper_tester: str | None = None
-    answer: dict | None = None
-    refused: UpperTesterError | None = None
-
-
-@pytest.fixture
-def emulated() -> Emulated:
-    return Emulated()
-
-
-@given(phrases.parse('the MCPTT client of "{user}" is served by a KMS emulator that provisions {defect:Emulation}',
-                     EMULATIONS))
-def client_with_emulator(ctx: ScenarioContext, emulated: Emulated, user: str, defect) -> None:
-    kms = ctx.spawn("kms", name="kms-emulator", port=0, faults=Faults([defect.value]))
-    base = f"client-{user}"
-    config = ctx.lab.configs.get(base)
-    name = f"{base}-emulated"
-    client = ctx.spawn(base, name=name, sip_port=0, ut_port=0,
-                       kms=dataclasses.replace(config.kms, url=kms.info["url"]) if config is not None else None,
-                       trace_path=ctx.lab.trace_path(name))
-    emulated.upper_tester = client.info["upper_tester"]
-
-
-@when(parsers.parse('that MCPTT client logs in and provisions its IBC key material'))
-def emulated_client_provisions(ctx: ScenarioContext, emulated: Emulated) -> None:
-    ut = ctx.upper_tester("", emulated.upper_tester)
-    emulated.refused = None
-    try:
-        ut.login()
-        emulated.answer = ut.call("POST", "/ibc/provision")
-    except UpperTesterError as exc:
-        emulated.refused = exc
-
-
-@then(parsers.parse('the MCPTT client refuses the key material, naming the failed "{check}" check'))
-def client_refused_material(emulated: Emulated, check: str) -> None:
-    refusal = emulated.refused
-    if refusal is None:
-        raise Failed(f"the client accepted the key material: {emulated.answer}")
-    if refusal.code != "key_material_rejected" or check not in refusal.detail:
-        raise Failed(f"the client refused with {refusal.status} {refusal.code}: {refusal.detail}")

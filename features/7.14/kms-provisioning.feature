@@ -74,14 +74,3 @@ Feature: The KMS provisions IBC key material only to users authorised by their K
     When "bob" asks the KMS for the key set of "alice"
     Then the KMS refuses with KmsError 3 and HTTP status 403
     And no IBC key material is given
-
-  @R714-KM-PROV @tp:MCSEC-714-KMS-006 @judges:client @ics:key_material_provisioning
-  Scenario Outline: The MCPTT client validates its key material before use and refuses <defect>
-    Given the MCPTT client of "alice" is served by a KMS emulator that provisions <defect>
-    When that MCPTT client logs in and provisions its IBC key material
-    Then the MCPTT client refuses the key material, naming the failed "<check>" check
-
-    Examples:
-      | defect                                       | check      |
-      | an RSK and SSK issued for another identifier | ssk        |
-      | the key set of an expired key period         | key_period |

@@ -8,6 +8,7 @@ from mcsec.impl.client import config as client_config
 from mcsec.impl.client.ibc import ClientIbc
 from mcsec.impl.client.session import ClientSession
 from mcsec.impl.client.ua import McpttUa
+from mcsec.impl.client.uas import ClientUas
 from mcsec.impl.client.upper_tester import UpperTester
 from mcsec.impl.httpserver import HttpsServer, Router
 from mcsec.impl.mcptt.runtime import RuntimeStartError, SipRuntime
@@ -36,16 +37,22 @@ def build(raw: dict):
         raise ConfigError(f"client configuration: cannot read a CA file: {exc}") from None
     session = ClientSession(config, idm_ctx, kms_ctx)
     ua = McpttUa(config, session)
+    uas = ClientUas(config, session, ua)
+
+    def attach(endpoint) -> None:
+        ua.attach(endpoint)
+        uas.install(endpoint)
+
     trace = (SipTrace(config.trace_path, role="client", ref="SIP-1", rotation=config.rotation)
              if config.trace_path else None)
     runtime = SipRuntime(host=config.host, port=config.sip_port, timers=TimerConfig().scaled(config.timers_scale),
-                         trace=trace, setup=ua.attach, netns=config.netns)
+                         trace=trace, setup=attach, netns=config.netns)
     try:
         runtime.start()
     except (RuntimeStartError, OSError) as exc:
         raise ConfigError(f"client configuration: {exc}") from None
     router = Router()
-    UpperTester(config, session, ua, runtime, ClientIbc(config, kms_ctx)).routes(router)
+    UpperTester(config, session, ua, runtime, ClientIbc(config, kms_ctx), uas).routes(router)
     try:
         https = HttpsServer(router, host="127.0.0.1", port=config.ut_port, cert=Path(config.ut_cert),
                             key=Path(config.ut_key), name="mcsec-client-ut")

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import secrets
 import ssl
 import threading
 import time
 from dataclasses import dataclass, field
 
+from mcsec.impl.client import deviations
 from mcsec.impl.client.config import ClientConfig
 from mcsec.impl.client.errors import UtError, precondition
 from mcsec.impl.httpclient import PeerUnavailable
 from mcsec.impl.ibc.key_material import KmsCertificate, UserKeySet
-from mcsec.impl.ibc.mikey import BuiltIMessage, KeyPurpose, build_i_message
+from mcsec.impl.ibc.mikey import BuiltIMessage, KeyPurpose, build_i_message, make_key_id
 from mcsec.impl.ibc.mikey_errors import MikeyError
 from mcsec.impl.ibc.uid import ntp_to_unix, unix_to_ntp
 from mcsec.impl.kms.provclient import KeySetRejected, ProvisioningClient, ProvReply, validate_key_set
@@ -75,6 +77,7 @@ class ClientIbc:
                                        kms_uri=config.kms.kms_uri, user_uri=config.user.mcptt_id)
         self._lock = threading.Lock()
         self._material: Provisioned | None = None
+        self._deviations = deviations.CskDeviations()  # the CSK faults' state (impl/client/deviations.py)
 
     @property
     def provisioned(self) -> Provisioned | None:
@@ -120,10 +123,25 @@ class ClientIbc:
         material = self.provisioned
         if material is None:
             raise precondition("not_provisioned", "POST /ut/v1/ibc/provision first")
-        purpose = KeyPurpose.GMK if "client_wrong_purpose" in self.config.faults else KeyPurpose.CSK
+        faults = self.config.faults
+        purpose = KeyPurpose.GMK if "client_wrong_purpose" in faults else KeyPurpose.CSK
+        choices: dict = {}
+        if "client_counter_csk_id" in faults and purpose == KeyPurpose.CSK:
+            choices["key_id"] = self._deviations.counter_key_id()
+        if "client_reuse_csk" in faults:
+            choices["key"] = self._deviations.reused_key(secrets.token_bytes(16))
+        if "client_mikey_v_bit" in faults and purpose == KeyPurpose.CSK:
+            choices["key_id"] = choices.get("key_id") or make_key_id(KeyPurpose.CSK)
+            choices["header"] = deviations.v_bit_header(choices["key_id"])
+        if "client_old_timestamp" in faults:
+            choices["ntp_seconds"] = deviations.old_timestamp()
         try:
             built = build_i_message(kms=material.certificate, initiator=material.key_set,
-                                    responder_uri=self.config.server_identity, purpose=purpose)
+                                    responder_uri=self.config.server_identity, purpose=purpose, **choices)
+            if "client_sign_without_sign_header" in faults:
+                built = deviations.signed_without_sign_header(built, material.key_set, material.certificate)
+            if "client_sakke_to_self" in faults:
+                built = deviations.sakke_to_self(built, material.key_set, material.certificate)
         except MikeyError as exc:
             raise precondition("key_material_expired", f"the key material cannot sign now: {exc}") from None
         period = material.certificate.key_period

@@ -129,4 +129,8 @@ class ClientSession:
             return None
         cek = self.cek(key_id)
         named = cek.key_id ^ 0x0FFFFFFF if "client_wrong_key_id" in faults else cek.key_id
+        if "client_key_id_mismatch" in faults:
+            with self._lock:
+                newest = next(reversed(self._ceks.values()))
+            return SealingKey(named, newest.key)  # names the chosen CEK, seals under the newest one
         return SealingKey(named, cek.key)

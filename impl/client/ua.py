@@ -13,8 +13,12 @@ from mcsec.impl.client.config import ClientConfig
 from mcsec.impl.client.errors import UtError
 from mcsec.impl.client.session import ClientSession
 from mcsec.impl.mcptt import sdp
+from mcsec.impl.client import deviations
 from mcsec.impl.mcptt.body import (
+    OpenedInfo,
+    OutgoingBody,
     SealingKey,
+    SensitivePart,
     SipBinding,
     build_body,
     format_key_id,
@@ -25,6 +29,7 @@ from mcsec.impl.mcptt.body import (
 )
 from mcsec.impl.mcptt.errors import BodyError, MalformedInfo, ReplayedBody, UndecipherableBody, UnsupportedBody
 from mcsec.impl.mcptt.info import McpttInfo
+from mcsec.impl.mcptt.info import parse as info_parse
 from mcsec.impl.mcptt.mikey_body import build_mikey_body
 from mcsec.impl.sip import (
     Request,
@@ -37,12 +42,14 @@ from mcsec.impl.sip import (
 )
 from mcsec.impl.sip.aio import SipEndpoint
 from mcsec.impl.sip.digest import Challenge, DigestError, authorization
-from mcsec.impl.smime import ReplayGuard, ReplayPolicy
+from mcsec.impl.smime import ReplayGuard, ReplayPolicy, SmimeError
+from mcsec.impl.smime import mime as smime_mime
 
 log = logging.getLogger("mcsec.client.sip")
 
 _PROBLEMS = {UndecipherableBody: "undecipherable", ReplayedBody: "replayed", MalformedInfo: "malformed",
              UnsupportedBody: "unsupported"}
+UNPROTECTED = "unprotected"  # a clear mcptt-info in an answer when protection is required: not taken
 
 
 @dataclass(frozen=True)
@@ -108,8 +115,11 @@ class McpttUa:
         except TransportError as exc:
             raise UtError(502, "sip_transport_error", str(exc)) from None
 
-    def read_response(self, response: Response) -> dict:
-        """What a response's body holds: protected or not, the Key ID, the mcptt-info it opened to."""
+    def read_response(self, response: Response, sent_under: SealingKey | None = None) -> dict:
+        """What a response's body holds: protected or not, the Key ID, the mcptt-info it opened to. A body
+        that does not open with the CEK its Key ID names among the held ones, or a clear mcptt-info when
+        protection is required, is reported as a ``problem`` and its mcptt-info is not taken."""
+        faults = self.config.faults
         result: dict = {"protected": False, "key_id": None, "mcptt_info": None, "problem": None,
                         "content_type": response.headers.get("Content-Type")}
         try:
@@ -118,22 +128,54 @@ class McpttUa:
             if part is None:
                 return result
             if not part.protected:
+                if self.config.protection_required and "client_accept_clear_answer" not in faults:
+                    result["problem"] = UNPROTECTED
+                    return result
                 result["mcptt_info"] = read_clear(part).info.to_dict()
                 return result
             result["protected"] = True
             key_id = key_id_of(part)
             result["key_id"] = format_key_id(key_id)
-            opened = open_info(part, key_lookup=self.session.lookup, guard=self.guard,
-                               binding=SipBinding.of_response(response))
+            lookup = self.session.lookup
+            if "client_accept_foreign_key_id" in faults and sent_under is not None:
+                lookup = lambda k: self.session.lookup(k) or sent_under.cek  # noqa: E731 - the fault
+            binding = SipBinding.of_response(response)
+            try:
+                opened = open_info(part, key_lookup=lookup, guard=self.guard, binding=binding)
+            except UndecipherableBody:
+                if "client_accept_unauthenticated_answer" not in faults or lookup(key_id) is None:
+                    raise
+                opened = self._open_unauthenticated(part, lookup(key_id), binding)
             result["mcptt_info"] = opened.info.to_dict()
         except BodyError as exc:
             result["problem"] = _PROBLEMS.get(type(exc), "malformed")
         return result
 
+    def _open_unauthenticated(self, part: SensitivePart, cek: bytes, binding: SipBinding) -> OpenedInfo:
+        """The fault ``client_accept_unauthenticated_answer``: the content taken without its GCM tag."""
+        try:
+            opened = deviations.open_unauthenticated(part.data, cek)
+            self.guard.check(opened.replay_stamp, context=binding.context())
+            inner = smime_mime.parse_entity(opened.content)
+            return OpenedInfo(info_parse(inner.body), protected=True, key_id=int.from_bytes(opened.key_id, "big"))
+        except (SmimeError, ValueError):
+            raise UndecipherableBody("protected body cannot be opened") from None
+
+    def body_for(self, info: McpttInfo | None, key: SealingKey | None, binding: SipBinding,
+                 offer: bytes | None = None) -> OutgoingBody | None:
+        """The body of a message the client sends (a request, or its answer to one)."""
+        faults = self.config.faults
+        if info is not None and offer is None and "client_token_on_sip" in faults and self.session.token:
+            body = deviations.with_token(info, key, binding, self.session.token, stamp=self.config.replay_stamp)
+        else:
+            body = build_body(info, key=key, binding=binding, sdp=offer, stamp=self.config.replay_stamp)
+        if body is not None and key is not None and "client_no_handling_required" in faults:
+            body = deviations.without_disposition(body)
+        return body
+
     def _with_body(self, request: Request, info: McpttInfo | None, key: SealingKey | None,
                    offer: bytes | None = None) -> None:
-        body = build_body(info, key=key, binding=SipBinding.of_request(request), sdp=offer,
-                          stamp=self.config.replay_stamp)
+        body = self.body_for(info, key, SipBinding.of_request(request), offer)
         if body is not None:
             body.apply(request)
 
@@ -165,7 +207,7 @@ class McpttUa:
         if response.is_success:
             self.session.registered = expires > 0
         log.info("REGISTER -> %d", response.status)
-        return Outcome(request, response, key, self.read_response(response))
+        return Outcome(request, response, key, self.read_response(response, key))
 
     async def upload_csk(self, *, to: str, i_message: bytes) -> Response:
         """A MESSAGE to the MCPTT server carrying the I_MESSAGE (clause 7.14 CSK upload)."""
@@ -180,7 +222,7 @@ class McpttUa:
         self._with_body(request, info, key)
         response = await self._send(request)
         log.info("MESSAGE -> %d", response.status)
-        return Outcome(request, response, key, self.read_response(response))
+        return Outcome(request, response, key, self.read_response(response, key))
 
     async def publish(self, *, to: str, info: McpttInfo, key: SealingKey | None, event: str,
                       expires: int) -> Outcome:
@@ -189,7 +231,7 @@ class McpttUa:
         self._with_body(request, info, key)
         response = await self._send(request)
         log.info("PUBLISH -> %d", response.status)
-        return Outcome(request, response, key, self.read_response(response))
+        return Outcome(request, response, key, self.read_response(response, key))
 
     async def invite(self, *, to: str, info: McpttInfo, key: SealingKey | None) -> Outcome:
         assert self.endpoint is not None
@@ -203,7 +245,7 @@ class McpttUa:
             except TransportError as exc:
                 log.info("could not send the ACK: %s", exc)
         log.info("INVITE -> %d", response.status)
-        outcome = Outcome(request, response, key, self.read_response(response))
+        outcome = Outcome(request, response, key, self.read_response(response, key))
         answer = None
         try:
             answer = read_body(response, honour_handling=False).sdp

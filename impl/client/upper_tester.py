@@ -14,6 +14,7 @@ from mcsec.impl.client.config import ClientConfig
 from mcsec.impl.client.errors import UtError, bad_request
 from mcsec.impl.client.ibc import ClientIbc
 from mcsec.impl.client.session import ClientSession
+from mcsec.impl.client.uas import ClientUas
 from mcsec.impl.client.ua import McpttUa, Outcome
 from mcsec.impl.httpserver import HttpError, Request, Response, Router
 from mcsec.impl.mcptt.body import parse_key_id
@@ -70,12 +71,13 @@ def _info(data: dict) -> McpttInfo:
 
 class UpperTester:
     def __init__(self, config: ClientConfig, session: ClientSession, ua: McpttUa, runtime: SipRuntime,
-                 ibc: ClientIbc | None = None) -> None:
+                 ibc: ClientIbc | None = None, uas: ClientUas | None = None) -> None:
         self.config = config
         self.session = session
         self.ua = ua
         self.runtime = runtime
         self.ibc = ibc
+        self.uas = uas
 
     def routes(self, router: Router) -> None:
         router.add("GET", f"{PREFIX}/info", self._wrap(self.info))
@@ -87,8 +89,9 @@ class UpperTester:
         router.add("POST", f"{PREFIX}/publish", self._wrap(self.publish))
         router.add("POST", f"{PREFIX}/ibc/provision", self._wrap(self.ibc_provision))
         router.add("POST", f"{PREFIX}/csk", self._wrap(self.csk))
+        router.add("POST", f"{PREFIX}/answer", self._wrap(self.answer))
         known = {f"{PREFIX}/{name}" for name in ("info", "login", "cek", "register", "message", "invite", "publish",
-                                                  "ibc/provision", "csk")}
+                                                  "ibc/provision", "csk", "answer")}
 
         def unknown(request: Request) -> dict:
             if request.path in known:
@@ -153,6 +156,19 @@ class UpperTester:
             raise bad_request("with_info must be true or false")
         key = self.session.sealing_key(_key_id(data)) if with_info else None
         return self._sip(self.ua.register(expires=expires, key=key, with_info=with_info))
+
+    def answer(self, request: Request) -> dict:
+        """What the client's 200 to an incoming MESSAGE or INVITE carries as mcptt-info (protected under the
+        request's CEK); ``{}`` or no ``mcptt_info`` goes back to the default (docs/upper-tester.md)."""
+        if self.uas is None:
+            raise UtError(404, "not_found", "this client takes no incoming requests")
+        data = _body(request, {"mcptt_info"})
+        if data.get("mcptt_info") is None:
+            self.uas.set_answer_info(None)
+            return {"mcptt_info": None}
+        info = _info(data)
+        self.uas.set_answer_info(info)
+        return {"mcptt_info": info.to_dict()}
 
     # --- clause 7.14 ------------------------------------------------------------------------------
     def _ibc(self) -> ClientIbc:

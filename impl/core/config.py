@@ -29,6 +29,22 @@ class AsPeer:
 
 
 @dataclass(frozen=True)
+class AsRoute:
+    """A second SIP-2 peer: requests from SIP-1 whose Request-URI is ``uri`` (a service identity), or
+    whose Request-URI names this peer's address (in-dialog requests), go to it instead of the AS. The lab
+    points it at the test system's scripted MCPTT server (docs/sip-core.md, "Routes")."""
+
+    uri: str
+    host: str
+    port: int
+    transport: str
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+
+@dataclass(frozen=True)
 class CoreUser:
     """A subscriber: the IMPU it registers and its SIP digest credentials."""
 
@@ -56,6 +72,7 @@ class CoreConfig:
     sip2_host: str = ""
     rotation: Rotation = field(default_factory=Rotation)  # size cap of its trace and log
     tcp: TcpLimits = field(default_factory=TcpLimits)  # bounds of the TCP connections of both faces
+    routes: tuple[AsRoute, ...] = ()  # further SIP-2 peers, by service identity (docs/sip-core.md, "Routes")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sip1_host", self.sip1_host or self.host)
@@ -72,6 +89,9 @@ class CoreConfig:
             "max_auth_failures": self.max_auth_failures, "auth_lockout_s": self.auth_lockout_s,
             "rotation": self.rotation.to_json(), "tcp": tcp_limits_json(self.tcp),
         }
+        if self.routes:
+            out["routes"] = [{"uri": r.uri, "host": r.host, "port": r.port, "transport": r.transport}
+                             for r in self.routes]
         if self.sip1_host != self.host:
             out["sip1_host"] = self.sip1_host
         if self.sip2_host != self.host:
@@ -158,6 +178,35 @@ def _as_peer(config: dict) -> AsPeer:
                   transport, _sip_uri(uri, "as.uri"))
 
 
+def _routes(config: dict, as_peer: AsPeer) -> tuple[AsRoute, ...]:
+    value = config.get("routes", [])
+    if not isinstance(value, list):
+        raise ConfigError("routes: wrong type")
+    routes: list[AsRoute] = []
+    for index, entry in enumerate(value):
+        where = f"routes[{index}]."
+        if not isinstance(entry, dict):
+            raise ConfigError(f"routes[{index}]: wrong type")
+        unknown = sorted(set(entry) - {"uri", "host", "port", "transport"})
+        if unknown:
+            raise ConfigError(f"{where}{unknown[0]}: unknown item")
+        transport = _item(entry, "transport", str, where)
+        if transport not in TRANSPORTS:
+            raise ConfigError(f"{where}transport: must be udp or tcp")
+        uri = _item(entry, "uri", str, where)
+        assert isinstance(uri, str) and isinstance(transport, str)
+        route = AsRoute(_sip_uri(uri, f"{where}uri"), _host(entry, "host", where),
+                        _port(entry, "port", where, allow_zero=False), transport)
+        if uri_key(route.uri) == uri_key(as_peer.uri):
+            raise ConfigError(f"{where}uri: is the AS's own URI")
+        if route.address == as_peer.address:
+            raise ConfigError(f"{where}port: is the AS's own address")
+        routes.append(route)
+    if len({uri_key(r.uri) for r in routes}) != len(routes):
+        raise ConfigError("routes: duplicate uri")
+    return tuple(routes)
+
+
 def _users(config: dict) -> tuple[CoreUser, ...]:
     value = _item(config, "users", list)
     assert isinstance(value, list)
@@ -213,10 +262,11 @@ def load_config(config: dict) -> CoreConfig:
     max_failures = config.get("max_auth_failures", 3)
     if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 1:
         raise ConfigError("max_auth_failures: must be a positive integer")
+    as_peer = _as_peer(config)
     return CoreConfig(
         host=_host(config, "host"), sip1_host=_host(config, "sip1_host") if "sip1_host" in config else "",
         sip2_host=_host(config, "sip2_host") if "sip2_host" in config else "", sip1_port=sip1_port, sip2_port=sip2_port, domain=domain,
-        as_peer=_as_peer(config), users=_users(config), trace_path=trace_path,
+        as_peer=as_peer, users=_users(config), trace_path=trace_path, routes=_routes(config, as_peer),
         timers_scale=_positive(config, "timers_scale", 1.0), faults=faults,
         max_auth_failures=max_failures, auth_lockout_s=_positive(config, "auth_lockout_s", 60.0),
         rotation=_rotation(config), tcp=tcp_limits(config),

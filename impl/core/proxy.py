@@ -196,14 +196,18 @@ class SipCore:
         pop_own_routes(forwarded, self.faces)
         assert_identity(forwarded, binding.impu, trust_client=self._trust_client)
         decrement_max_forwards(forwarded)
-        target = self._as_target()
+        target = self._sip2_target(forwarded)
         add_record_routes(forwarded, inbound=self.face1, inbound_transport=ctx.transport,
                           outbound=self.face2, outbound_transport=target.transport)
         return await self._forward(forwarded, ctx, self.sip2, self.face2, target)
 
     # -- SIP-2 --------------------------------------------------------------------------------------
+    def _from_sip2_peer(self, source: tuple[str, int]) -> bool:
+        """Whether a request on SIP-2 comes from the AS's host (or a routed peer's host)."""
+        return source[0] == self.config.as_peer.host or any(source[0] == r.host for r in self.config.routes)
+
     def _check_as_source(self, ctx: RequestContext) -> None:
-        if ctx.source[0] != self.config.as_peer.host:
+        if not self._from_sip2_peer(ctx.source):
             raise forbidden("SIP-2 serves the MCPTT AS only")
 
     async def _from_as(self, request: Request, ctx: RequestContext) -> Response:
@@ -266,6 +270,20 @@ class SipCore:
         peer = self.config.as_peer
         return Target(peer.address, peer.transport)
 
+    def _sip2_target(self, request: Request) -> Target:
+        """Where a request from SIP-1 goes on SIP-2: a configured route when its Request-URI is the route's
+        service identity or names the route's address (an in-dialog request to the remote target); else
+        the AS."""
+        if self.config.routes:
+            key = uri_key(request.uri)
+            uri = request_uri(request)
+            for route in self.config.routes:
+                if key == uri_key(route.uri):
+                    return Target(route.address, route.transport)
+                if uri is not None and uri.host.strip("[]") == route.host and (uri.port or 5060) == route.port:
+                    return Target(route.address, route.transport)
+        return self._as_target()
+
     # -- forwarding ---------------------------------------------------------------------------------
     async def _forward(self, forwarded: Request, ctx: RequestContext, endpoint: SipEndpoint, face: Face,
                        target: Target, fallback: Target | None = None) -> Response:
@@ -307,10 +325,10 @@ class SipCore:
         if self.registrar.by_flow(flow_key(ctx.transport, ctx.source)) is None:
             log.info("ACK from unregistered flow %s/%s dropped", ctx.transport, ctx.source)
             return
-        await self._forward_ack(request, self.sip2, self.face2, lambda ack: (self._as_target(), None))
+        await self._forward_ack(request, self.sip2, self.face2, lambda ack: (self._sip2_target(ack), None))
 
     async def _ack_from_as(self, request: Request, ctx: RequestContext) -> None:
-        if ctx.source[0] != self.config.as_peer.host:
+        if not self._from_sip2_peer(ctx.source):
             log.info("ACK on SIP-2 from %s dropped", ctx.source)
             return
         await self._forward_ack(request, self.sip1, self.face1, self._client_target)

@@ -8,9 +8,12 @@
      "ibc": {...}}
 
 ``ibc`` (optional) configures the clause 7.14 key provisioning interface: see provconfig.py.
+``test_control`` (optional, default false) serves the test control surface (impl/kms/testcontrol.py) and
+``test_control_secret`` (optional) is what it demands (made at each start when absent).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from mcsec.impl.faults import Faults, UnknownFault
@@ -22,6 +25,7 @@ from mcsec.impl.rolemain import ConfigError
 
 MAX_LEEWAY_S = 60
 _WHERE = "kms configuration"
+_SECRET = re.compile(r"[A-Za-z0-9\-._~+/]{16,512}=*")
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class KmsConfig:
     cek_lifetime_s: int = 3600
     faults: Faults = field(default_factory=lambda: Faults([], role="kms"))
     rotation: Rotation = field(default_factory=Rotation)  # size cap of its log
+    test_control: bool = False  # serve the test control surface (defective key sets on demand)
+    test_control_secret: str | None = field(default=None, repr=False)  # what it demands; None: made at start
 
     def to_json(self) -> dict:
         """The JSON configuration :func:`load` reads back as this configuration (the lab writes it)."""
@@ -57,7 +63,8 @@ class KmsConfig:
             "idm": {"issuer": self.idm.issuer, "jwks_uri": self.idm.jwks_uri, "ca": self.idm.ca},
             "audience": self.audience, "scopes": list(self.scopes), "leeway_s": self.leeway_s,
             "cek_lifetime_s": self.cek_lifetime_s, "servers": list(self.servers), "faults": self.faults.names(),
-            "ibc": self.ibc.to_json(), "rotation": self.rotation.to_json(),
+            "ibc": self.ibc.to_json(), "rotation": self.rotation.to_json(), "test_control": self.test_control,
+            **({"test_control_secret": self.test_control_secret} if self.test_control_secret is not None else {}),
         }
 
 
@@ -86,6 +93,13 @@ def load(config: dict) -> KmsConfig:
     tls = _table(config, "tls", _WHERE)
     idm = _table(config, "idm", _WHERE)
     kms_uri = _str(config, "kms_uri", _WHERE)
+    test_control = config.get("test_control", False)
+    if not isinstance(test_control, bool):
+        raise ConfigError(f"{_WHERE}: 'test_control' must be true or false")
+    secret = config.get("test_control_secret")
+    if secret is not None and (not isinstance(secret, str) or not _SECRET.fullmatch(secret)):
+        raise ConfigError(f"{_WHERE}: 'test_control_secret' must be null or 16 to 512 characters of A-Z a-z 0-9 "
+                          "- . _ ~ + / (a Bearer token)")
     return KmsConfig(
         tls_cert=_str(tls, "cert", "tls"), tls_key=_str(tls, "key", "tls"), kms_uri=kms_uri,
         idm=IdmTrust(_str(idm, "issuer", "idm"), _str(idm, "jwks_uri", "idm"), _str(idm, "ca", "idm")),
@@ -94,5 +108,5 @@ def load(config: dict) -> KmsConfig:
         host=_str({"host": config.get("host", "127.0.0.1")}, "host", _WHERE),
         port=_port(config, "port", _WHERE, 0), leeway_s=_int(config, "leeway_s", 30, 0, MAX_LEEWAY_S),
         cek_lifetime_s=_int(config, "cek_lifetime_s", 3600, 1, 10 * 365 * 86400), faults=faults,
-        rotation=_rotation(config),
+        rotation=_rotation(config), test_control=test_control, test_control_secret=secret,
     )

@@ -48,6 +48,15 @@ class KeyProvisioner:
     def key_period(self):
         return self._config.key_period
 
+    @property
+    def config(self) -> IbcConfig:
+        return self._config
+
+    @property
+    def kms(self) -> IbcKms:
+        """The KMS's master keys (for the test control surface's defective key sets)."""
+        return self._kms
+
     def certificate(self) -> ProvisionedCertificate:
         c = self._config
         return ProvisionedCertificate(

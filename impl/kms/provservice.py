@@ -26,6 +26,7 @@ from mcsec.impl.ibc.uid import ntp64_to_seconds
 from mcsec.impl.kms import provxml
 from mcsec.impl.kms.provconfig import IbcConfig
 from mcsec.impl.kms.provkeys import KeyPeriodUnavailable, KeyProvisioner
+from mcsec.impl.kms.testcontrol import ArmedDefects
 from mcsec.impl.kms.tokens import JwksCache, Principal, TokenRejected, TokenVerifier
 from mcsec.impl.kms.refusals import Refusal, bearer_challenge, utcnow
 from mcsec.impl.kms.xmlparse import XmlError
@@ -75,10 +76,11 @@ def verifier_faults(faults: Faults) -> Faults:
 
 class ProvisioningService:
     def __init__(self, *, kms_uri: str, verifier: TokenVerifier, provisioner: KeyProvisioner, servers: list[str],
-                 user_id_format: str, faults: Faults):
+                 user_id_format: str, faults: Faults, armed: ArmedDefects | None = None):
         self.kms_uri = kms_uri
         self._verifier = verifier
-        self._provisioner = provisioner
+        self.provisioner = self._provisioner = provisioner
+        self.armed = armed or ArmedDefects()  # defective key sets the test control surface armed
         self._servers = frozenset(servers)
         self._user_id_format = user_id_format
         self._faults = faults
@@ -188,11 +190,13 @@ class ProvisioningService:
                 number = self._provisioner.period_at_ntp(ntp_time)
             else:
                 number = self._provisioner.period_at(now)
-            key_set = self._provisioner.key_set(requested, number, now)
+            defective = self.armed.take(requested)
+            key_set = defective or self._provisioner.key_set(requested, number, now)
         except KeyPeriodUnavailable as exc:
             raise Refusal(ProvErrorCode.KEY_PERIOD_NOT_AVAILABLE, str(exc)) from None
-        log.info("provisioned the key set of %s for key period %d%s", requested, number,
-                 " (revoked)" if key_set.revoked else "")
+        log.info("provisioned the key set of %s for key period %d%s%s", requested, key_set.key_period_no,
+                 " (revoked)" if key_set.revoked else "", " (defective, armed by the test control)" if defective
+                 else "")
         body = provxml.build_keyprov_response(self.kms_uri, requested, [key_set], now, self._user_id_format,
                                               message.client_req_url if message else None)
         return Response(200, body, provxml.CONTENT_TYPE)

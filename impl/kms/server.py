@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import logging
+import secrets
 import ssl
 
 from mcsec.impl.faults import Faults
@@ -21,6 +22,7 @@ from mcsec.impl.kms.cekstore import CekStore
 from mcsec.impl.kms.provservice import build_provisioning
 from mcsec.impl.kms.tokens import JwksCache, Principal, TokenRejected, TokenVerifier
 from mcsec.impl.kms.refusals import Refusal, bearer_challenge, utcnow
+from mcsec.impl.kms.testcontrol import DEFECTS_PATH, TestControl
 from mcsec.impl.kms.xmlparse import XmlError
 
 log = logging.getLogger("mcsec.kms")
@@ -166,6 +168,16 @@ def build(raw: dict):
     router = Router()
     service.routes(router)
     provisioning.routes(router)
+    secret = None
+    if config.test_control:
+        secret = config.test_control_secret or secrets.token_urlsafe(32)
+        control = TestControl(provisioning.provisioner, provisioning.armed, secret, utcnow)
+        router.add("POST", DEFECTS_PATH, control.defects)
+        log.warning("test control surface is on: %s arms defective key sets for requests carrying the test "
+                    "control secret (%s)", DEFECTS_PATH, "configured" if config.test_control_secret else "made at start")
     server = HttpsServer(router, host=config.host, port=config.port, cert=config.tls_cert, key=config.tls_key,
                          name="mcsec-kms", lax_framing="kms_lax_http_framing" in config.faults)
-    return [server], {"url": server.url, "kms_uri": service.kms_uri, "faults": config.faults.names(), "ibc": True}
+    info = {"url": server.url, "kms_uri": service.kms_uri, "faults": config.faults.names(), "ibc": True}
+    if secret is not None:
+        info["test_control_secret"] = secret  # the ready line goes to the process that started the KMS
+    return [server], info

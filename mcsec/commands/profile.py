@@ -50,10 +50,12 @@ def describe(p: Profile) -> list[str]:
               f"  protection_required  {str(p.ics.protection_required).lower()}",
               f"  idm_test_control     {str(p.ics.idm_test_control).lower()}"
               + ("" if p.ics.idm_test_control else " (scenarios needing deliberately bad tokens: not_applicable)"),
+              f"  kms_test_control     {str(p.ics.kms_test_control).lower()}"
+              + ("" if p.ics.kms_test_control else " (scenarios needing defective key material: not_applicable)"),
               "", "settings (IXIT):",
               f"  sip_transport        {p.ixit.sip_transport} (between clients, SIP core and MCPTT server)",
               f"  timers               http_timeout_s {p.ixit.timers.http_timeout_s:g}, "
-              f"sip_timeout_s {p.ixit.timers.sip_timeout_s:g}",
+              f"sip_timeout_s {p.ixit.timers.sip_timeout_s:g}, clock_skew_s {p.ixit.timers.clock_skew_s:g}",
               f"  kms_uri              {p.ixit.kms_uri}",
               f"  kms_scope            {p.ixit.kms_scope}",
               f"  user_id_format       {p.ixit.user_id_format}",

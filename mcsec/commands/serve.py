@@ -57,6 +57,8 @@ def describe(lab) -> dict:
         roles["idm"]["test_control_secret"] = e.idm_test_control_secret
     if "kms" in lab.roles:
         roles["kms"] = {"url": e.kms_url, "kms_uri": p.ixit.kms_uri}
+        if p.ics.kms_test_control and e.kms_test_control_secret is not None:
+            roles["kms"]["test_control_secret"] = e.kms_test_control_secret
     if e.server is not None and "server" in lab.roles:
         roles["server"] = {"sip": f"{e.server.host}:{e.server.port}", "uri": p.ixit.servers[0].uri,
                            "transports": ["udp", "tcp"],
@@ -101,6 +103,10 @@ def _readable(info: dict) -> str:
     if "test_control_secret" in idm:
         lines.append(f"  IdM test control secret  {idm['test_control_secret']}  (Authorization: Bearer, "
                      f"POST /test/tokens)")
+    kms = info["roles"].get("kms", {})
+    if "test_control_secret" in kms:
+        lines.append(f"  KMS test control secret  {kms['test_control_secret']}  (Authorization: Bearer, "
+                     f"POST /test/keyprov-defects)")
     lines += [f"  trust this CA  {info['ca_cert_path']}",
               f"  KMS scope      {info['kms_scope']}",
               f"  OAuth client   {info['oauth_client']['client_id']} (redirect {info['oauth_client']['redirect_uri']})"]

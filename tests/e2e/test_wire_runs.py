@@ -24,12 +24,13 @@ def test_without_raw_socket_privilege_wire_verdicts_are_inconclusive_never_pass(
                     drop_caps=("net_raw", "net_admin"))
     assert run.status == 3, run.stdout + run.stderr
     scenarios = run.results["scenarios"]
-    # Judged from the capture: the on-the-wire feature, the injections (they replay a captured request)
-    # and the confidentiality verdicts of the protected round trips.
+    # Judged from the capture: the on-the-wire feature, the injections (they replay a captured request),
+    # the confidentiality verdicts of the protected round trips, and what the MCPTT client put on SIP-1.
     on_wire = [s for s in scenarios if s["feature"] in ("7.13/on-the-wire.feature", "sip-smime/injection.feature")
-               or "round trip reveals no MCPTT identity" in s["name"]]
+               or "round trip reveals no MCPTT identity" in s["name"] or s["feature"].startswith("client/")]
     assert {s["feature"] for s in on_wire} == {"7.13/on-the-wire.feature", "sip-smime/injection.feature",
-                                               "7.13/sip-protection.feature"}
+                                               "7.13/sip-protection.feature", "client/sends-protected.feature",
+                                               "client/answers-requests.feature", "client/takes-answers.feature"}
     assert all(s["verdict"] == "inconclusive" and "raw sockets not permitted" in s["reason"] for s in on_wire), \
         [(s["id"], s["verdict"], s["reason"]) for s in on_wire]
     others = [s for s in scenarios if s not in on_wire]

@@ -110,3 +110,15 @@ def test_a_kms_configuration_names_its_bad_item():
     with pytest.raises(ConfigError, match="leeway_s"):
         kms_config.load({"tls": {"cert": "c", "key": "k"}, "kms_uri": "k", "idm": {"issuer": "i", "jwks_uri": "j",
                          "ca": "c"}, "audience": "a", "scopes": ["s"], "servers": ["s"], "leeway_s": 61})
+
+
+def test_the_kms_test_control_and_the_core_route_are_read_back(ca, profile):
+    config = roleconfigs.kms(profile, ca.issue_server("kms-tc"), issuer="https://127.0.0.1:1",
+                             jwks_uri="https://x/jwks", idm_ca=str(ca.cert_path), secret="S" * 24)
+    again = kms_config.load(config.to_json())
+    assert again.test_control and again.test_control_secret == "S" * 24 and "S" * 24 not in repr(again)
+    core = roleconfigs.core(profile, sip1=HostPort("127.0.0.1", 0), sip2=HostPort("127.0.0.1", 0),
+                            server=HostPort("127.0.0.1", 5070), trace_path="/tmp/core.jsonl",
+                            scripted=HostPort("127.0.0.1", 5072))
+    routed = core_config.load_config(core.to_json())
+    assert routed == core and [(r.uri, r.port) for r in routed.routes] == [(profile.ixit.servers[1].uri, 5072)]

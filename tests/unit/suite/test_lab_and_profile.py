@@ -152,3 +152,52 @@ def test_ics_switches_set_yes_no_items_and_name_a_bad_one():
                 ProfileError):
             item, value = parse_switch(bad)
             load(ics_overrides={item: value})
+# --- the KMS's test control secret, the clock skew ---------------------------------------------------
+
+def _client_profile(tmp_path, lines: str) -> "object":
+    from mcsec.impl.testca import TestCA
+    from tests.repo import ROOT
+    TestCA.create(tmp_path / "ca")
+    (tmp_path / "ca.pem").write_bytes((tmp_path / "ca" / "ca.pem").read_bytes())
+    text = (ROOT / "examples" / "client-under-test.toml").read_text()
+    path = tmp_path / "client.toml"
+    path.write_text(text.replace("[ixit]\n", f"[ixit]\n{lines}\n", 1))
+    return path
+
+
+def test_a_kms_outside_claiming_test_control_needs_its_secret(tmp_path):
+    text = _client_profile(tmp_path, "").read_text()
+    (tmp_path / "claim.toml").write_text(text.replace('kms_test_control_secret = "', '# kms_test_control_secret = "'))
+    with pytest.raises(ProfileError, match=r"^ixit\.kms_test_control_secret: missing"):
+        load(tmp_path / "claim.toml")
+    (tmp_path / "bad.toml").write_text(text.replace('kms_test_control_secret = "',
+                                                    'kms_test_control_secret = "short" # "'))
+    with pytest.raises(ProfileError, match=r"^ixit\.kms_test_control_secret: expected"):
+        load(tmp_path / "bad.toml")
+    profile = load(tmp_path / "client.toml")
+    assert profile.ics.kms_test_control and profile.ixit.kms_test_control_secret
+    assert profile.ixit.kms_test_control_secret not in repr(profile)
+
+
+@pytest.mark.parametrize("value, ok", [("45", True), ("0.05", False), ("301", False), ('"30"', False)])
+def test_the_clock_skew_is_an_ixit_timer(tmp_path, value, ok):
+    assert load().ixit.timers.clock_skew_s == 30.0
+    path = _client_profile(tmp_path, "")
+    path.write_text(path.read_text().replace("clock_skew_s = 30.0", f"clock_skew_s = {value}", 1))
+    if ok:
+        assert load(path).ixit.timers.clock_skew_s == float(value)
+    else:
+        with pytest.raises(ProfileError, match=r"^ixit\.timers\.clock_skew_s"):
+            load(path)
+
+
+def test_the_lab_runs_the_kms_test_control_and_the_scripted_server_behind_its_core(tmp_path):
+    with Lab(load(), tmp_path, roles=("idm", "kms", "server", "core")) as lab:
+        e = lab.endpoints
+        assert e.kms_test_control_secret and e.kms_test_control_secret not in repr(e)
+        assert lab.scripted_server is not None and e.scripted_server == lab.scripted_server.address
+        assert e.scripted_server.port in e.capture_ports()["SIP-2"]
+        route = lab.configs["core"].routes[0]
+        assert (route.uri, route.port) == (lab.profile.ixit.servers[1].uri, e.scripted_server.port)
+    assert lab.scripted_server is None
+    assert e.kms_test_control_secret not in (tmp_path / "kms.log").read_text()

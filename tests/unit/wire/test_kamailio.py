@@ -111,6 +111,20 @@ def test_config_has_the_required_settings(tmp_path: Path) -> None:
                       sip1_port=1, sip2_port=2, users_file=tmp_path / "u.cfg", modules="/m")
 
 
+def test_the_route_of_a_second_server_identity_is_written(tmp_path: Path) -> None:
+    base = dict(host="127.0.0.1", domain=DOMAIN, as_host="127.0.0.1", as_port=5070, as_uri=AS_URI, users=())
+    routed = KamailioConfig(**base, route=("sip:mcptt-as-2@example.org", "127.0.0.1", 5072, "udp"))
+    text = render_config(routed, sip1_port=5060, sip2_port=5062, users_file=tmp_path / "u.cfg", modules="/m")
+    assert 'if ($ru == "sip:mcptt-as-2@example.org")' in text
+    assert '$du = "sip:127.0.0.1:5072;transport=udp";' in text
+    plain = render_config(KamailioConfig(**base), sip1_port=5060, sip2_port=5062, users_file=tmp_path / "u.cfg",
+                          modules="/m")
+    assert f'if ($ru == "{AS_URI}")' in plain  # without a route, the AS itself
+    with pytest.raises(ValueError, match="route: characters"):
+        render_config(KamailioConfig(**base, route=('sip:x@y"; exit;', "127.0.0.1", 5072, "udp")), sip1_port=1,
+                      sip2_port=2, users_file=tmp_path / "u.cfg", modules="/m")
+
+
 def test_missing_binary_is_reported(tmp_path: Path) -> None:
     config = KamailioConfig(host="127.0.0.1", domain=DOMAIN, as_host="127.0.0.1", as_port=1, as_uri=AS_URI, users=())
     broken = tmp_path / "kamailio"
