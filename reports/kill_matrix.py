@@ -57,8 +57,10 @@ def plan(fault, lab_roles: tuple[str, ...], citations: dict[str, list[str]]) -> 
 
 
 def entry(p: Plan, document: dict | None = None, *, exit_status: int | None = None, duration_s: float = 0.0,
-          out: str = "", problem: str = "") -> dict:
-    """The matrix row of one fault, from its run's results document (None: it did not run)."""
+          out: str = "", problem: str = "", judged_by: str | None = None) -> dict:
+    """The matrix row of one fault, from its run's results document (None: it did not run). With
+    ``judged_by`` (the external matrix: the faulty role served as the product) only a scenario that judges
+    that role and fails (or errs) kills it."""
     row = {"fault": p.fault, "role": p.role, "description": p.description, "requirements": list(p.requirements),
            "status": NOT_RUNNABLE, "reason": p.reason, "scenarios_run": [], "killed_by": [], "verdicts": {},
            "duration_s": round(duration_s, 3), "exit_status": exit_status, "out": out}
@@ -68,15 +70,22 @@ def entry(p: Plan, document: dict | None = None, *, exit_status: int | None = No
         row["status"], row["reason"] = ERROR, problem or "the run produced no results"
         return row
     row["verdicts"] = {s["id"]: s["verdict"] for s in document["scenarios"]}
-    row["scenarios_run"] = list(row["verdicts"])
-    row["killed_by"] = [i for i, v in row["verdicts"].items() if v in KILLING]
+    row["scenarios_run"] = [i for i, v in row["verdicts"].items() if v != verdicts.NOT_APPLICABLE] \
+        if judged_by else list(row["verdicts"])
+    if judged_by:
+        judging = {s["id"] for s in document["scenarios"] if judged_by in s.get("judges", [])}
+        row["killed_by"] = [i for i, v in row["verdicts"].items()
+                            if i in judging and v in (verdicts.FAIL, verdicts.ERROR)]
+    else:
+        row["killed_by"] = [i for i, v in row["verdicts"].items() if v in KILLING]
     if row["killed_by"]:
         row["status"], row["reason"] = KILLED, ""
     elif not row["scenarios_run"]:
         row["status"], row["reason"] = ERROR, problem or "no scenario ran"
     else:
         row["status"] = SURVIVED
-        row["reason"] = "every scenario citing its requirements passed with the fault on"
+        row["reason"] = (f"no scenario judging the {judged_by} failed with the fault on" if judged_by
+                         else "every scenario citing its requirements passed with the fault on")
     return row
 
 
@@ -88,6 +97,14 @@ def totals(rows: list[dict]) -> dict:
         "not_runnable": len(rows) - len(runnable), "error": sum(r["status"] == ERROR for r in rows),
         "scenario_runs": sum(len(r["scenarios_run"]) for r in rows),
     }
+
+
+def summed(summaries: list[dict]) -> dict:
+    total: dict[str, int] = {}
+    for summary in summaries:
+        for verdict, n in summary.items():
+            total[verdict] = total.get(verdict, 0) + n
+    return total
 
 
 def baseline_passes(matrix: dict) -> bool:

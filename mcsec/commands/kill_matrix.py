@@ -1,6 +1,11 @@
 """`mcsec kill-matrix`: prove the suite can fail. A fault-free baseline run, then one run per named fault
 of the reference implementation with the scenarios citing the fault's requirements, in parallel
-processes; writes kill_matrix.json and renders it into compliance.html (reports/kill_matrix.py)."""
+processes; writes kill_matrix.json and renders it into compliance.html (reports/kill_matrix.py).
+
+With --external each faulty role is served as the implementation under test through the vendor path
+(`mcsec serve --iut ROLE --fault F --profile-out`, then `mcsec run --sut`), after a fault-free
+baseline of each role served the same way; a fault is killed only when a scenario judging its role
+fails."""
 from __future__ import annotations
 
 import argparse
@@ -41,6 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="only this fault (repeatable; default: every named fault)")
     p.add_argument("--timeout", type=float, default=RUN_TIMEOUT_S, metavar="SECONDS",
                    help=f"longest a single run may take (default {RUN_TIMEOUT_S:.0f})")
+    p.add_argument("--external", action="store_true",
+                   help="serve each faulty role as the implementation under test (mcsec serve --iut ROLE --fault F) "
+                        "and run the suite against it with --sut; killed only by a scenario judging that role "
+                        "that fails")
     p.set_defaults(func=main)
 
 
@@ -60,7 +69,24 @@ class Runs:
         self._live: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
 
-    def run(self, out_dir: Path, extra: list[str]) -> RunResult:
+    def run(self, out_dir: Path, extra: list[str], served: tuple[str, list[str], list[str]] | None = None) -> RunResult:
+        """`mcsec run` into ``out_dir``; with ``served`` = (role, faults, ics switches), against that role
+        served as the implementation under test (its serve's files in out_dir/iut)."""
+        if served is None:
+            return self._run(out_dir, extra)
+        from mcsec.fixtures.lab.served import ServeError, served_iut
+
+        role, faults, ics = served
+        started = time.monotonic()
+        try:
+            with served_iut(role, out_dir / "iut", faults=faults, ics=ics) as iut:
+                result = self._run(out_dir, ["--sut", str(iut.profile), *extra])
+        except ServeError as exc:
+            return RunResult(None, None, time.monotonic() - started, f"the served {role} did not start: {exc}")
+        result.duration_s = time.monotonic() - started
+        return result
+
+    def _run(self, out_dir: Path, extra: list[str]) -> RunResult:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "results.json").unlink(missing_ok=True)
         env = {k: v for k, v in os.environ.items() if k != "MCSEC_FAULTS"}
@@ -150,27 +176,38 @@ def main(args: argparse.Namespace) -> int:
     started = _dt.datetime.now(_dt.timezone.utc)
     wall = time.monotonic()
     runs = Runs(args.timeout)
-    baseline: RunResult | None = None
+    baselines: dict[str, RunResult] = {}
     pool = ThreadPoolExecutor(max_workers=args.jobs)
+    roles = sorted({p.role for p in runnable}) if args.external else [""]
     try:
-        futures = {pool.submit(runs.run, out, []): None}
+        futures = {}
+        for role in roles:
+            if args.external:
+                futures[pool.submit(runs.run, out / "baselines" / role, [], (role, [], []))] = role
+            else:
+                futures[pool.submit(runs.run, out, [])] = role
         for p in runnable:
             shutil.rmtree(out / "faults" / p.fault, ignore_errors=True)
-            extra = ["--fault", p.fault] + [a for r in p.cited for a in ("--requirement", r)]
-            extra += [a for item, value in REGISTRY[p.fault].ics for a in ("--ics", f"{item}={str(value).lower()}")]
-            futures[pool.submit(runs.run, out / "faults" / p.fault, extra)] = p
+            extra = [a for r in p.cited for a in ("--requirement", r)]
+            switches = [f"{item}={str(value).lower()}" for item, value in REGISTRY[p.fault].ics]
+            if args.external:
+                futures[pool.submit(runs.run, out / "faults" / p.fault, extra, (p.role, [p.fault], switches))] = p
+            else:
+                extra = ["--fault", p.fault, *extra, *[a for sw in switches for a in ("--ics", sw)]]
+                futures[pool.submit(runs.run, out / "faults" / p.fault, extra)] = p
         for future in as_completed(futures):
             p, result = futures[future], future.result()
-            if p is None:
-                baseline = result
+            if isinstance(p, str):
+                baselines[p] = result
                 counts = result.document["summary"] if result.document else {}
-                print(f"{'':>{2 * len(str(total)) + 3}} baseline: "
+                label = f"baseline ({p} served)" if p else "baseline"
+                print(f"{'':>{2 * len(str(total)) + 3}} {label}: "
                       f"{', '.join(f'{n} {v}' for v, n in counts.items() if n) or result.problem or 'no results'} "
                       f"({result.duration_s:.1f} s)", flush=True)
                 continue
             rows[p.fault] = kill_matrix.entry(p, result.document, exit_status=result.exit_status,
                                               duration_s=result.duration_s, out=f"faults/{p.fault}",
-                                              problem=result.problem)
+                                              problem=result.problem, judged_by=p.role if args.external else None)
             done += 1
             print(_progress(done, total, rows[p.fault]), flush=True)
     except KeyboardInterrupt:
@@ -179,20 +216,31 @@ def main(args: argparse.Namespace) -> int:
         raise
     pool.shutdown(wait=True)
     finished = _dt.datetime.now(_dt.timezone.utc)
+    baseline = baselines.get("") if not args.external else None
 
     ordered = [rows[p.fault] for p in plans]
-    every_fault = not args.fault  # whether a scenario no fault killed is a finding, or just not tried here
+    # whether a scenario no fault killed is a finding, or just not tried here (the external matrix runs
+    # only what judges a faulty role: the in-lab matrix answers that question)
+    every_fault = not args.fault and not args.external
     base_doc = baseline.document if baseline else None
     matrix = {
         "suite": {"name": "mcsec", "version": __version__, "started": started.isoformat(timespec="seconds"),
                   "finished": finished.isoformat(timespec="seconds"),
-                  "wall_time_s": round(time.monotonic() - wall, 3), "jobs": args.jobs},
+                  "wall_time_s": round(time.monotonic() - wall, 3), "jobs": args.jobs,
+                  "mode": "external" if args.external else "lab"},
         "baseline": base_doc["summary"] if base_doc else {},
         "baseline_status": baseline.exit_status if baseline else None,
         "totals": kill_matrix.totals(ordered),
         "faults": ordered,
         "unkilled_scenarios": kill_matrix.unkilled(ordered, [s.id for s in scan_scenarios()]) if every_fault else [],
     }
+    if args.external:
+        matrix["baselines"] = {role: {"summary": r.document["summary"] if r.document else {},
+                                      "exit_status": r.exit_status, "problem": r.problem, "out": f"baselines/{role}"}
+                               for role, r in sorted(baselines.items())}
+        matrix["baseline"] = kill_matrix.summed([b["summary"] for b in matrix["baselines"].values()])
+        matrix["baseline_status"] = max((b["exit_status"] if b["exit_status"] is not None else 3)
+                                        for b in matrix["baselines"].values()) if baselines else None
     kill_matrix.write(matrix, out / kill_matrix.FILENAME)
     if base_doc is not None:
         outputs.write_reports(base_doc, out)
@@ -201,6 +249,9 @@ def main(args: argparse.Namespace) -> int:
     for p in runnable:
         if (out / "faults" / p.fault).is_dir():
             manifest.write(out / "faults" / p.fault)
+    for role in baselines if args.external else ():
+        if (out / "baselines" / role).is_dir():
+            manifest.write(out / "baselines" / role)
     manifest.write(out)
     status = kill_matrix.exit_status(matrix)
     t = matrix["totals"]
@@ -216,4 +267,9 @@ def main(args: argparse.Namespace) -> int:
     if not kill_matrix.baseline_passes(matrix):
         print("mcsec kill-matrix: the baseline run did not pass everything; the matrix proves nothing",
               file=sys.stderr)
+    for role, b in (matrix.get("baselines") or {}).items():
+        if b["exit_status"] != 0:
+            print(f"mcsec kill-matrix: the fault-free {role} served as the product did not pass "
+                  f"(exit status {b['exit_status']}{': ' + b['problem'] if b['problem'] else ''}); see {b['out']}",
+                  file=sys.stderr)
     return status
