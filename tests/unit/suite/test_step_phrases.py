@@ -66,3 +66,29 @@ def test_a_phrase_table_matches_whole_phrases_only():
     assert step.parse_arguments("take the first one")["w"].value == 1
     assert not step.is_matching("take the firs one") and not step.is_matching("take the First one")
     assert "with its signature cut off" in FORGERIES
+
+
+def test_the_step_lookup_cache_answers_what_pytest_bdd_answers_once_per_module_type_and_text():
+    from types import SimpleNamespace
+
+    from mcsec.fixtures.plugin import _StepLookupCache, bdd_scenario
+
+    calls = []
+
+    def original(step, fixturemanager, node):
+        calls.append((step.type, step.name, node.path))
+        yield f"{step.type}:{step.name}"
+
+    cache = _StepLookupCache(original)
+    node_a, node_b = SimpleNamespace(path="scenarios.py"), SimpleNamespace(path="other.py")
+    given = SimpleNamespace(type="given", name="the IdM server and the KMS are reachable")
+    assert list(cache.lookup(given, None, node_a)) == ["given:the IdM server and the KMS are reachable"]
+    assert list(cache.lookup(given, None, node_a)) == ["given:the IdM server and the KMS are reachable"]
+    assert list(cache.lookup(SimpleNamespace(type="then", name=given.name), None, node_a)) == [f"then:{given.name}"]
+    list(cache.lookup(given, None, node_b))
+    assert len(calls) == 3   # once per (module, type, text)
+    before = bdd_scenario.find_fixturedefs_for_step
+    installed = _StepLookupCache.install()
+    assert bdd_scenario.find_fixturedefs_for_step == installed.lookup
+    installed.uninstall()
+    assert bdd_scenario.find_fixturedefs_for_step is before
