@@ -10,7 +10,7 @@ VERDICT_LABELS = {
     "pass": "pass", "fail": "fail", "waived": "waived", "inconclusive": "inconclusive",
     "not_applicable": "not applicable", "error": "error", "not_tested": "not tested",
     "killed": "killed", "survived": "survived", "not_runnable": "not runnable",
-    "applied": "applied", "stale": "stale", "unused": "unused",
+    "applied": "applied", "stale": "stale", "unused": "unused", "equivalent": "equivalent",
 }
 
 CSS = """
@@ -46,7 +46,7 @@ nav.toc a { margin-right: 14px; }
   background: var(--muted); white-space: nowrap; }
 .v-pass, .v-killed, .v-applied { background: var(--pass); } .v-fail, .v-survived, .v-stale { background: var(--fail); }
 .v-waived { background: var(--waived); } .v-inconclusive { background: var(--inconclusive); }
-.v-error { background: var(--error); } .v-not_applicable, .v-unused { background: var(--not_applicable); }
+.v-error { background: var(--error); } .v-not_applicable, .v-unused, .v-equivalent { background: var(--not_applicable); }
 .v-not_tested, .v-not_runnable { background: #fff; color: var(--not_tested); border: 1px dashed var(--not_tested); }
 .cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 10px 0; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 14px; min-width: 120px; }

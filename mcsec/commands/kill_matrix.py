@@ -69,9 +69,11 @@ class Runs:
         self._live: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
 
-    def run(self, out_dir: Path, extra: list[str], served: tuple[str, list[str], list[str]] | None = None) -> RunResult:
+    def run(self, out_dir: Path, extra: list[str], served: tuple[str, list[str], list[str]] | None = None,
+            iut_pythonpath: Path | None = None) -> RunResult:
         """`mcsec run` into ``out_dir``; with ``served`` = (role, faults, ics switches), against that role
-        served as the implementation under test (its serve's files in out_dir/iut)."""
+        served as the implementation under test (its serve's files in out_dir/iut), its processes with
+        ``iut_pythonpath`` first on their PYTHONPATH when given."""
         if served is None:
             return self._run(out_dir, extra)
         from mcsec.fixtures.lab.served import ServeError, served_iut
@@ -79,7 +81,7 @@ class Runs:
         role, faults, ics = served
         started = time.monotonic()
         try:
-            with served_iut(role, out_dir / "iut", faults=faults, ics=ics) as iut:
+            with served_iut(role, out_dir / "iut", faults=faults, ics=ics, iut_pythonpath=iut_pythonpath) as iut:
                 result = self._run(out_dir, ["--sut", str(iut.profile), *extra])
         except ServeError as exc:
             return RunResult(None, None, time.monotonic() - started, f"the served {role} did not start: {exc}")

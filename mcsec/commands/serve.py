@@ -41,6 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ics", action="append", default=[], metavar="ITEM=true|false",
                    help="serve the reference roles on this side of a yes/no ICS item (as `mcsec run --ics`); "
                         "the written profile claims it")
+    p.add_argument("--iut-pythonpath", type=Path, metavar="DIR",
+                   help="put DIR first on the PYTHONPATH of the --iut role's processes only, not its peers' "
+                        "(`mcsec mutate` serves a role from a package tree with one file mutated this way)")
     p.set_defaults(func=main)
 
 
@@ -129,6 +132,9 @@ def main(args: argparse.Namespace) -> int:
     if args.profile_out is not None and args.iut is None:
         print("mcsec serve: --profile-out needs --iut ROLE (the role the profile declares under test)", file=sys.stderr)
         return EXIT_USAGE
+    if args.iut_pythonpath is not None and (args.iut is None or not args.iut_pythonpath.is_dir()):
+        print("mcsec serve: --iut-pythonpath needs --iut ROLE and an existing folder", file=sys.stderr)
+        return EXIT_USAGE
     if args.roles is not None:
         roles = tuple(r.strip() for r in args.roles.split(",") if r.strip())
     else:
@@ -145,7 +151,8 @@ def main(args: argparse.Namespace) -> int:
         lab_ports: dict[str, int] = {}
         if args.iut is not None:
             profile, lab_ports = served_profile.prepare(profile, args.iut)
-        lab = Lab(profile, args.run_dir or None, roles=roles)
+        pythonpath = {args.iut: str(args.iut_pythonpath.resolve())} if args.iut_pythonpath is not None else None
+        lab = Lab(profile, args.run_dir or None, roles=roles, role_pythonpath=pythonpath)
     except ProfileError as exc:
         print(f"mcsec serve: {exc}", file=sys.stderr)
         return EXIT_USAGE
