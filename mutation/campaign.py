@@ -9,6 +9,7 @@ baseline fails or errs; it survives when none does (a run identical to the basel
 """
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from mcsec.fixtures import verdicts
 from mcsec.mutation import tree
 from mcsec.mutation.equivalents import Equivalent
 from mcsec.mutation.faultcode import FaultCode
-from mcsec.mutation.operators import Mutant, generate
+from mcsec.mutation.operators import Mutant, generate, verify
 from mcsec.mutation.targets import Target
 
 KILLED, SURVIVED, EQUIVALENT, ERROR = "killed", "survived", "equivalent", "error"
@@ -32,6 +33,7 @@ class Planned:
     role: str
 
 
+@functools.lru_cache(maxsize=1)
 def fault_code() -> FaultCode:
     """The fault switches and fault-only code of the installed reference implementation."""
     return FaultCode.of_folder(tree.package_dir("impl"))
@@ -59,7 +61,13 @@ def sample(planned: list[Planned], n: int | None, seed: int) -> list[Planned]:
 
 
 def mutated_text(m: Mutant) -> bytes:
-    return m.apply(tree.source_path(m.file).read_bytes())
+    """The mutated file, verified to parse, compile and differ (TreeError when not)."""
+    source = tree.source_path(m.file).read_bytes()
+    try:
+        verify(m, source)
+    except (SyntaxError, ValueError) as exc:
+        raise tree.TreeError(f"the mutated file does not compile or does not differ: {exc}") from None
+    return m.apply(source)
 
 
 def judged(document: dict, role: str) -> dict[str, str]:

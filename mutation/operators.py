@@ -255,7 +255,7 @@ class _Generator:
         on, off = self.flags.fault_on(node.test), self.flags.fault_off(node.test)
         self._condition(node.test)
         if not node.orelse and len(node.body) == 1 and isinstance(node.body[0], ast.Return) \
-                and not self.flags.mentions(node.test):
+                and not self.flags.mentions(node.test) and ast.unparse(node.test) != "False":
             self._add("remove_return_guard", node.test, ast.unparse(node.test), "False", "False")
         if not on:
             self._body(node.body)
@@ -334,24 +334,40 @@ def fault_switch(node: ast.AST, gen: _Generator) -> bool:
     return bool(gen.flags.polarity(node))
 
 
-def generate(file: str, source: bytes, faults: FaultCode) -> list[Mutant]:
-    """Every mutant of ``source`` (named ``file``) whose text parses and differs from the original in its
-    syntax tree, each distinct mutated file once, in the order of the file."""
-    original = ast.dump(ast.parse(source))
-    seen: set[bytes] = set()
+def _replacement_parses(mutant: Mutant) -> bool:
+    if mutant.operator in ("remove_raise", "skip_check"):
+        return True  # a statement for a statement, or a bare return inserted at a statement's indentation
+    try:
+        ast.parse(mutant.replacement, mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
+def verify(mutant: Mutant, source: bytes) -> None:
+    """The whole mutated file parses, compiles and differs from ``source`` in its syntax tree; SyntaxError
+    or ValueError when not."""
+    tree = ast.parse(mutant.apply(source))
+    compile(tree, mutant.file, "exec")
+    if ast.dump(tree) == ast.dump(ast.parse(source)):
+        raise ValueError(f"{mutant.id}: the mutated file has the original's syntax tree")
+
+
+def generate(file: str, source: bytes, faults: FaultCode, *, verified: bool = False) -> list[Mutant]:
+    """Every mutant of ``source`` (named ``file``), each distinct change once, in the order of the file.
+    Each replacement is valid code of its kind; with ``verified`` each whole mutated file is checked too
+    (:func:`verify`: slow, a parse and compile per mutant; a campaign verifies the mutants it runs)."""
+    seen: set[tuple[int, int, str]] = set()
     result: list[Mutant] = []
     for mutant in sorted(_Generator(file, source, faults).run(), key=lambda m: (m.start, m.end, m.operator)):
-        text = mutant.apply(source)
-        digest = hashlib.sha256(text).digest()
-        if digest in seen:
+        change = (mutant.start, mutant.end, mutant.replacement)
+        if change in seen or not _replacement_parses(mutant):
             continue
-        try:
-            tree = ast.parse(text)
-            compile(tree, file, "exec")
-        except (SyntaxError, ValueError):
-            continue
-        if ast.dump(tree) == original:
-            continue
-        seen.add(digest)
+        if verified:
+            try:
+                verify(mutant, source)
+            except (SyntaxError, ValueError):
+                continue
+        seen.add(change)
         result.append(mutant)
     return result
