@@ -16,8 +16,10 @@ SYSTEM_PACKAGES := openssl ca-certificates chromium libpcap0.8 kamailio iproute2
 RUN_ARGS ?=
 PYTEST_ARGS ?=
 KILL_MATRIX_OUT ?= reports/out/kill-matrix
+MUTATE_OUT ?= reports/out/mutation
+MUTATE_ARGS ?= --jobs 2
 
-.PHONY: run test setup system-packages clean
+.PHONY: run test mutate setup system-packages clean
 
 run: setup
 	$(BIN)/mcsec run $(RUN_ARGS)
@@ -27,6 +29,12 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS) tests/unit tests/e2e
 	$(BIN)/mcsec kill-matrix --out $(KILL_MATRIX_OUT)
+
+# The full mutation campaign over the reference roles' decision code (docs/mutation.md): every mutant
+# served as the product and judged by the unchanged suite; hours on two cores. mutation.json and
+# mutation.html go to $(MUTATE_OUT).
+mutate: setup
+	$(BIN)/mcsec mutate --out $(MUTATE_OUT) $(MUTATE_ARGS)
 
 setup: system-packages $(STAMP)
 

@@ -110,3 +110,36 @@ def all_applicable_pass(scenarios: list[dict]) -> list[tuple[str, str]]:
     skip = other_side()
     return [(s["id"], s["verdict"]) for s in scenarios
             if s["verdict"] != ("not_applicable" if s["id"] in skip else "pass")]
+
+
+MUTATION_FILE = "impl/kms/tokens.py"
+MUTATION_SAMPLE, MUTATION_SEED = 5, 2
+
+
+@dataclass
+class MutationRun:
+    proc: subprocess.CompletedProcess
+    out: Path
+    chosen: list[str]      # the mutant ids asked for
+    killable: str          # the id of a mutant the suite must kill
+
+    @property
+    def document(self) -> dict:
+        return json.loads((self.out / "mutation.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def mutation_run(tmp_path_factory) -> MutationRun:
+    """`mcsec mutate` over a fixed seeded sample of the KMS token checks plus one mutant the suite must kill
+    (the expiry check's raise removed: an expired token accepted), one served-KMS baseline for all."""
+    from mcsec.mutation import campaign
+    from mcsec.mutation.targets import Target
+
+    planned = campaign.mutants([Target(MUTATION_FILE, "kms", "")])
+    killable = next(p.mutant.id for p in planned
+                    if p.mutant.operator == "remove_raise" and "'token expired'" in p.mutant.original)
+    chosen = [p.mutant.id for p in campaign.sample(planned, MUTATION_SAMPLE, MUTATION_SEED)]
+    chosen = [*dict.fromkeys([*chosen, killable])]
+    out = tmp_path_factory.mktemp("mutation") / "out"
+    proc = mcsec("mutate", "--files", MUTATION_FILE, "--id", *chosen, "--jobs", "2", "--out", str(out))
+    return MutationRun(proc, out, chosen, killable)
