@@ -13,7 +13,6 @@ import functools
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from mcsec.fixtures import verdicts
 from mcsec.mutation import tree
