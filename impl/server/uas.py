@@ -170,7 +170,10 @@ class McpttUas:
         return response
 
     def _sender(self, request: Request) -> Sender:
-        values = request.headers.get_list("P-Asserted-Identity")
+        try:
+            values = request.headers.get_list("P-Asserted-Identity")
+        except InvalidHeaderValue:
+            raise Refusal(400, "Bad Request (malformed P-Asserted-Identity)") from None
         if not values:
             raise Refusal(403, "Forbidden", "No asserted identity")
         for value in values:

@@ -153,3 +153,17 @@ def test_core_stops_promptly(loop: LoopThread, tmp_path: Path) -> None:
     began = time.monotonic()
     stop_core(loop, core)
     assert time.monotonic() - began < 4.0
+
+
+def test_register_with_an_unsplittable_contact_list_is_400(loop: LoopThread, core: CoreUnderTest) -> None:
+    """Found by fuzzing (tests/fuzz/sip_message.py): a Contact whose quotes do not close."""
+    async def scenario() -> Response:
+        ua = await TestUa.start(core.sip1, "udp", "alice")
+        try:
+            return (await ua.register(core.passwords["alice"], extra=[("Contact", '"unterminated <sip:x@y>')]))[1]
+        finally:
+            await ua.close()
+
+    answer = loop.run(scenario())
+    assert answer.status == 400
+    assert core.process.alive()

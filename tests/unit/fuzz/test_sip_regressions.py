@@ -29,3 +29,15 @@ def test_a_request_uri_with_a_non_ascii_digit_port_is_answered_400():
 def test_via_parameters_of_non_ascii_digits_are_invalid(via):
     with pytest.raises(InvalidHeaderValue):
         parse_via(via)
+
+
+@pytest.mark.parametrize("value", ['"unterminated <sip:a@b>', "<sip:a@b", "sip:a@b>", "<sip:a<@b>"])
+def test_an_unsplittable_list_header_is_invalid(value):
+    message = parse_message(b"\r\n".join([
+        b"MESSAGE sip:b@example.org SIP/2.0", b"Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKx",
+        b"From: <sip:a@example.org>;tag=1", b"To: <sip:b@example.org>", b"Call-ID: c1", b"CSeq: 1 MESSAGE",
+        b"Contact: " + value.encode(), b"", b""]))
+    with pytest.raises(InvalidHeaderValue):
+        message.contacts
+    with pytest.raises(InvalidHeaderValue):
+        message.headers.get_list("Contact")
