@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from mcsec.impl.sip import InvalidHeaderValue, MalformedUri, make_error_response, parse_message, parse_uri
+from mcsec.impl.sip.digest import Challenge, Credentials, Verifier, authorization
 from mcsec.impl.sip.header_values import parse_via
 from tests.fuzz import sip_message
 
@@ -41,3 +42,13 @@ def test_an_unsplittable_list_header_is_invalid(value):
         message.contacts
     with pytest.raises(InvalidHeaderValue):
         message.headers.get_list("Contact")
+
+
+def test_digest_credentials_with_a_non_ascii_response_do_not_verify():
+    verifier = Verifier(realm="example.org")
+    nonce = verifier.challenge(0.0).nonce
+    header = authorization(Challenge("example.org", nonce), username="alice", password="pw", method="REGISTER",
+                           uri="sip:example.org")
+    hostile = Credentials.parse(header.replace('response="', 'response="\u00b2', 1))
+    assert verifier.check(hostile, password="pw", method="REGISTER", now=1.0) is False
+    assert verifier.check(Credentials.parse(header), password="pw", method="REGISTER", now=1.0) is True
