@@ -49,6 +49,8 @@ class Request:
             value = json.loads(self.body or b"null")
         except (ValueError, UnicodeDecodeError):
             raise HttpError(400, "body is not JSON") from None
+        except RecursionError:  # arrays or objects nested deeper than the interpreter recurses
+            raise HttpError(400, "JSON body nested too deeply") from None
         if not isinstance(value, dict):
             raise HttpError(400, "JSON body must be an object")
         return value
