@@ -68,7 +68,7 @@ class _Answer:
     def json(self) -> dict:
         try:
             value = json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise IdmError(self.status, "bad_response", "the IdM's answer is not JSON") from None
         if not isinstance(value, dict):
             raise IdmError(self.status, "bad_response", "the IdM's answer is not a JSON object")
@@ -99,7 +99,7 @@ def _request(method: str, url: str, ssl_context: ssl.SSLContext, *, body: bytes 
 def _raise_for(answer: _Answer, what: str) -> None:
     try:
         body = json.loads(answer.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         body = None
     if isinstance(body, dict) and isinstance(body.get("error"), str):
         raise IdmError(answer.status, body["error"], str(body.get("error_description", "")))

@@ -64,10 +64,18 @@ class JwksCache:
     def _fetch(self) -> None:
         with urllib.request.urlopen(self._uri, context=self._ctx, timeout=self._timeout) as resp:
             document = json.loads(resp.read(256 * 1024))
+        entries = document.get("keys") if isinstance(document, dict) else None
+        if not isinstance(entries, list):
+            raise ValueError("the JWKS is not an object with a keys list")
         keys: dict[str, jwt.PyJWK] = {}
-        for entry in document.get("keys", []):
-            if entry.get("kty") == "EC" and entry.get("crv") == "P-256" and "kid" in entry:
-                keys[entry["kid"]] = jwt.PyJWK(entry, algorithm=ALGORITHM)
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("kid"), str):
+                continue
+            if entry.get("kty") == "EC" and entry.get("crv") == "P-256":
+                try:
+                    keys[entry["kid"]] = jwt.PyJWK(entry, algorithm=ALGORITHM)
+                except (jwt.PyJWTError, ValueError, TypeError):
+                    continue  # an unusable key is no key: tokens naming it are refused
         self._keys = keys
         self._fetched_at = time.monotonic()
 
@@ -76,7 +84,7 @@ class JwksCache:
             if kid not in self._keys and time.monotonic() - self._fetched_at >= JWKS_REFRESH_MIN_INTERVAL_S:
                 try:
                     self._fetch()
-                except (OSError, ValueError) as exc:
+                except (OSError, ValueError, RecursionError) as exc:
                     log.warning("cannot fetch the IdM JWKS: %s", type(exc).__name__)
             return self._keys.get(kid)
 
@@ -86,7 +94,7 @@ class JwksCache:
             if not self._keys:
                 try:
                     self._fetch()
-                except (OSError, ValueError):
+                except (OSError, ValueError, RecursionError):
                     return None
             return next(iter(self._keys.values()), None)
 
