@@ -3,8 +3,10 @@
 The token must be a JWS made with the IdM's key as published in the IdM's
 JWKS (ES256 only: `alg: none`, HMAC and unknown key identifiers are refused),
 issued by the IdM, meant for this KMS (aud), within nbf/exp with a small
-leeway, and carry the key management scope. Failures raise `TokenRejected`,
-which the KMS turns into an RFC 6750 challenge. Tokens are never logged.
+leeway, and carry the key management scope; exp, iat and nbf are finite JSON
+numbers, sub a string, and mcptt_id, client_id and scope strings when present.
+Failures raise `TokenRejected`, which the KMS turns into an RFC 6750
+challenge. Tokens are never logged.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import ssl
 import threading
 import time
@@ -99,6 +102,21 @@ class JwksCache:
             return next(iter(self._keys.values()), None)
 
 
+def _numeric_date(claims: dict, name: str) -> float:
+    """A NumericDate claim (RFC 7519 2): a finite JSON number; a string, a boolean, a number too large
+    for a float, NaN or an infinity is refused."""
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TokenRejected("invalid_token", f"claim {name} is not a number")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise TokenRejected("invalid_token", f"claim {name} is out of range") from None
+    if not math.isfinite(number):
+        raise TokenRejected("invalid_token", f"claim {name} is not a finite number")
+    return number
+
+
 def _b64url_decode(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
@@ -131,10 +149,10 @@ class TokenVerifier:
         claims = self._verified_claims(token)
         self._check_claims(claims)
         return Principal(
-            subject=str(claims["sub"]),
+            subject=claims["sub"],
             mcptt_id=claims.get("mcptt_id"),
             client_id=claims.get("client_id"),
-            scopes=frozenset(str(claims.get("scope", "")).split()),
+            scopes=frozenset((claims.get("scope") or "").split()),
         )
 
     # --- signature ------------------------------------------------------------------------
@@ -200,15 +218,18 @@ class TokenVerifier:
         audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
         if self._audience not in audiences and "kms_ignore_audience" not in self._faults:
             raise TokenRejected("invalid_token", "token not meant for this KMS")
-        try:
-            exp = float(claims["exp"])
-            nbf = float(claims.get("nbf", claims["iat"]))
-        except (TypeError, ValueError):
-            raise TokenRejected("invalid_token", "time claims are not numbers") from None
+        if not isinstance(claims["sub"], str):
+            raise TokenRejected("invalid_token", "claim sub is not a string")
+        for name in ("mcptt_id", "client_id", "scope"):
+            if claims.get(name) is not None and not isinstance(claims[name], str):
+                raise TokenRejected("invalid_token", f"claim {name} is not a string")
+        exp = _numeric_date(claims, "exp")
+        iat = _numeric_date(claims, "iat")
+        nbf = _numeric_date(claims, "nbf") if "nbf" in claims else iat
         if now > exp + self._leeway and "kms_accept_expired" not in self._faults:
             raise TokenRejected("invalid_token", "token expired")
         if now < nbf - self._leeway and "kms_ignore_nbf" not in self._faults:
             raise TokenRejected("invalid_token", "token not yet valid")
-        scopes = set(str(claims.get("scope", "")).split())
+        scopes = set((claims.get("scope") or "").split())
         if not scopes & self._scopes and "kms_ignore_scope" not in self._faults:
             raise TokenRejected("insufficient_scope", "key management scope missing", 403)
