@@ -151,7 +151,7 @@ def _unknown_keys(path: Path, where: str, table: dict, known: set[str]) -> None:
 
 def _entry(path: Path, i: int, table: dict) -> Entry:
     from mcsec.catalogue import load_catalogue
-    from mcsec.fixtures.profile import parse_switch
+    from mcsec.fixtures.profile import ICS_SWITCHES
     from mcsec.impl.faults import REGISTRY
 
     where = f"entry[{i}]"
@@ -159,12 +159,12 @@ def _entry(path: Path, i: int, table: dict) -> Entry:
     def bad(key: str, message: str) -> CampaignError:
         return CampaignError(f"{path}: {where}.{key}: {message}")
 
-    _unknown_keys(path, where, table, _ENTRY_KEYS)
     name = table.get("name")
     if not isinstance(name, str) or not NAME.match(name):
         raise bad("name", f"expected a name of letters, digits, '.', '_' or '-' (it names the entry's folder), "
                           f"got {name!r}")
     where = f"entry[{i}] ({name})"
+    _unknown_keys(path, where, table, _ENTRY_KEYS)
     given = [k for k in KINDS if k in table]
     if len(given) != 1:
         raise CampaignError(f"{path}: {where}: expected exactly one of reference = true, profile = \"FILE\" or "
@@ -182,12 +182,10 @@ def _entry(path: Path, i: int, table: dict) -> Entry:
     if not isinstance(ics, dict):
         raise bad("ics", "expected a table of yes/no ICS items, e.g. ics = { protection_required = false }")
     for item, value in ics.items():
+        if item not in ICS_SWITCHES:
+            raise bad(f"ics.{item}", f"not an item that can be switched (expected one of {', '.join(ICS_SWITCHES)})")
         if not isinstance(value, bool):
             raise bad(f"ics.{item}", f"expected true or false, got {value!r}")
-        try:
-            parse_switch(f"{item}={str(value).lower()}")
-        except ProfileError as exc:
-            raise bad(f"ics.{item}", str(exc)) from None
     faults = _strings(table, "faults", bad)
     for f in faults:
         if f not in REGISTRY:
@@ -452,7 +450,7 @@ def document(campaign: Campaign, outcomes: list[Outcome], out: Path, *, started,
     entries = []
     for o in outcomes:
         e = o.entry
-        run_dir = Path("runs") / e.name
+        run_dir, log = Path("runs") / e.name, Path("runs") / f"{e.name}.log"
         has = {name: (out / run_dir / name).is_file() for name in ("results.json", "compliance.html")}
         sut = (o.document or {}).get("sut", {})
         entries.append({
@@ -467,7 +465,7 @@ def document(campaign: Campaign, outcomes: list[Outcome], out: Path, *, started,
             "problem": o.problem, "duration_s": round(o.duration_s, 3),
             "results": (run_dir / "results.json").as_posix() if has["results.json"] else None,
             "report": (run_dir / "compliance.html").as_posix() if has["compliance.html"] else None,
-            "log": (Path("runs") / f"{e.name}.log").as_posix(),
+            "log": log.as_posix() if (out / log).is_file() else None,
         })
     totals = {"entries": len(entries), **{s: sum(e["status"] == s for e in entries) for s in report.STATUSES}}
     status = exit_status(outcomes)

@@ -162,8 +162,8 @@ def index_page(document: dict) -> str:
                el("div", e["problem"], class_="missing") if e.get("problem") else None,
                el("div", "selection: " + "; ".join(chosen), class_="muted") if chosen else None),
             el("td", f"{e['duration_s']:.1f} s", class_="num"),
-            el("td", _report_link(e, "compliance.html") if e.get("report") else el("span", "none", class_="muted"),
-               " · ", el("a", "console log", href=e["log"])),
+            el("td", _report_link(e, "compliance.html") if e.get("report") else el("span", "no report", class_="muted"),
+               [" · ", el("a", "console log", href=e["log"])] if e.get("log") else None),
             id=f"entry-{e['name']}"))
     table = el("table", el("thead", el("tr", [el("th", h) for h in ("Entry", "Kind", "Products (roles under test)",
                                                                    "Status", "Verdicts", "Duration", "Reports")])),
