@@ -1,6 +1,7 @@
 # The whole set-up on a fresh machine is one of these two commands:
 #   make run    the conformance run against the bundled reference implementation (reports/out/latest/)
 #   make test   the project's own tests
+#   make fuzz   long fuzzing of every decoder (docs/fuzzing.md); not part of make test
 # Both create .venv, install the package with its dependencies, and install missing system
 # packages with apt-get when run as root (otherwise they print what to install). Both are
 # idempotent: with nothing changed, set-up costs a few dpkg look-ups.
@@ -16,10 +17,16 @@ SYSTEM_PACKAGES := openssl ca-certificates chromium libpcap0.8 kamailio iproute2
 RUN_ARGS ?=
 PYTEST_ARGS ?=
 KILL_MATRIX_OUT ?= reports/out/kill-matrix
+# make fuzz: inputs per decoder, where the corpora, crashes and summary go, which harnesses (all when empty)
+FUZZ_INPUTS ?= 1000000
+FUZZ_OUT ?= reports/out/fuzz
+FUZZ_TARGETS ?=
+FUZZ_STAMP := $(VENV)/.mcsec-fuzz-installed
+
 MUTATE_OUT ?= reports/out/mutation
 MUTATE_ARGS ?= --jobs 2
 
-.PHONY: run test mutate setup system-packages clean
+.PHONY: run test fuzz mutate setup system-packages clean
 
 run: setup
 	$(BIN)/mcsec run $(RUN_ARGS)
@@ -30,6 +37,11 @@ test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS) tests/unit tests/e2e
 	$(BIN)/mcsec kill-matrix --out $(KILL_MATRIX_OUT)
 
+# One harness after the other, one process each, each bounded by FUZZ_INPUTS inputs (atheris when it
+# installs, else hypothesis); exit status 1 when any harness found an unexpected exception.
+fuzz: setup $(FUZZ_STAMP)
+	$(BIN)/python -m tests.fuzz all --inputs $(FUZZ_INPUTS) --out $(FUZZ_OUT) $(FUZZ_TARGETS)
+
 # The full mutation campaign over the reference roles' decision code (docs/mutation.md): every mutant
 # served as the product and judged by the unchanged suite; hours on two cores. mutation.json and
 # mutation.html go to $(MUTATE_OUT).
@@ -37,6 +49,12 @@ mutate: setup
 	$(BIN)/mcsec mutate --out $(MUTATE_OUT) $(MUTATE_ARGS)
 
 setup: system-packages $(STAMP)
+
+# atheris is optional: without it (no wheel or compiler for this Python) make fuzz runs hypothesis
+$(FUZZ_STAMP): pyproject.toml $(STAMP)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,fuzz]' \
+	  || echo "note: atheris did not install; make fuzz runs the harnesses with hypothesis" >&2
+	@touch $@
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "mcsec needs Python >= 3.11, found " + sys.version.split()[0])'

@@ -177,7 +177,10 @@ class McpttUas:
         """The sender the SIP core asserts. RFC 3325: an asserted identity counts only from the trust
         domain (``trusted_peers``: the core's SIP-2 address and port); from anywhere else the request is
         taken as carrying none, and refused as such."""
-        values = request.headers.get_list("P-Asserted-Identity")
+        try:
+            values = request.headers.get_list("P-Asserted-Identity")
+        except InvalidHeaderValue:
+            raise Refusal(400, "Bad Request (malformed P-Asserted-Identity)") from None
         if values and not self.config.trusts(source) and "server_trust_any_asserted_identity" not in self.faults:
             log.info("P-Asserted-Identity from %s:%d ignored: not a trusted peer", *source[:2])
             values = []

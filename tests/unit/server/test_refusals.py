@@ -164,6 +164,33 @@ def test_malformed_sealed_info_is_400(server, users, profile) -> None:
     assert response.status == 400
 
 
+def test_unsplittable_asserted_identity_is_400(server, profile) -> None:
+    """Found by fuzzing (tests/fuzz/sip_header_values.py): quotes that do not close in a list header."""
+    alice = profile.ixit.user("alice")
+
+    def build(core: CorePeer) -> list[Request]:
+        request = core.request("MESSAGE", impu=alice.impu)
+        request.headers.set("P-Asserted-Identity", f'"Alice <{alice.impu}>')
+        return [request]
+
+    [response] = exchange(server, build)
+    assert response.status == 400
+
+
+def test_unreadable_content_disposition_is_400(server, profile) -> None:
+    """Found by fuzzing (tests/fuzz/mcptt_body.py): a body of another type whose disposition cannot be read."""
+    alice = profile.ixit.user("alice")
+
+    def build(core: CorePeer) -> list[Request]:
+        request = core.request("MESSAGE", impu=alice.impu)
+        request.set_body(b"hello", "text/plain")
+        request.headers.set("Content-Disposition", "render;;")
+        return [request]
+
+    [response] = exchange(server, build)
+    assert response.status == 400
+
+
 def test_protection_not_required_accepts_clear_and_answers_clear(farm, profile) -> None:
     server = farm.get("clear-policy", protection_required=False)
     alice = profile.ixit.user("alice")
