@@ -130,7 +130,11 @@ def _numeric_date(claims: dict, name: str) -> int | float:
     value = claims[name]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TokenRejected("invalid_token", f"claim {name} is not a NumericDate")
-    if isinstance(value, float) and not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an integer no float can hold: a token that would never expire
+        finite = False
+    if not finite:
         raise TokenRejected("invalid_token", f"claim {name} is not a NumericDate")
     return value
 
