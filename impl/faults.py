@@ -40,6 +40,36 @@ _ALL: tuple[Fault, ...] = (
     Fault("kms_ignore_scope", "kms", "does not require the key management scope",
           ("R713-KM-SCOPE", "R714-KM-CLAIMS")),
     Fault("kms_ignore_subject", "kms", "gives keys for a user other than the token's subject", ("R713-KM-SUBJECT",)),
+    # --- KMS: near misses of the access-token checks (docs/near-miss.md) -----------
+    Fault("kms_audience_in_check", "kms",
+          "checks aud with Python's `in`: any aud containing the KMS's audience passes (a substring of a string, "
+          "a key of an object)", ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
+    Fault("kms_audience_case_insensitive", "kms", "compares aud with the KMS's audience ignoring case",
+          ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
+    Fault("kms_audience_string_only", "kms",
+          "refuses aud as a list even when it holds the KMS's audience (RFC 7519 4.1.3 allows an array)",
+          ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
+    Fault("kms_audience_list_unchecked", "kms", "compares aud only when it is a string: any list of strings passes",
+          ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
+    Fault("kms_issuer_startswith", "kms", "takes any iss that begins with the IdM's issuer identifier",
+          ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
+    Fault("kms_issuer_normalised", "kms",
+          "compares iss with the issuer identifier ignoring case and a trailing slash (RFC 7519 compares exactly)",
+          ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
+    Fault("kms_scope_substring", "kms",
+          "looks for the key management scope with Python's `in` on the scope claim: a substring of a string, "
+          "a member of a list", ("R713-KM-SCOPE", "R714-KM-CLAIMS")),
+    Fault("kms_scope_case_insensitive", "kms", "compares scope tokens ignoring case (RFC 6749 3.3: case-sensitive)",
+          ("R713-KM-SCOPE", "R714-KM-CLAIMS")),
+    Fault("kms_identity_case_insensitive", "kms",
+          "compares the token's identity (a user's mcptt_id, a server's sub) with the request's UserUri ignoring "
+          "case", ("R713-KM-SUBJECT", "R713-EN-SERVER")),
+    Fault("kms_identity_prefix_match", "kms",
+          "takes a request whose UserUri begins with the token's identity (a user's mcptt_id, a server's sub), "
+          "meant to let URI parameters through", ("R713-KM-SUBJECT", "R713-EN-SERVER")),
+    Fault("kms_no_leeway", "kms",
+          "checks exp and nbf with no leeway, whatever leeway the KMS declares", ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
+    Fault("kms_leeway_doubled", "kms", "applies the leeway twice to exp and nbf", ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
     Fault("kms_no_token_required", "kms", "serves requests that carry no access token", ("R713-KM-TOKEN",)),
     Fault("kms_lax_http_framing", "kms",
           "takes the first of several Content-Length headers and ignores Transfer-Encoding: chunked, so the rest "

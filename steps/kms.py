@@ -86,7 +86,9 @@ def ask_with_forged_token(kms: KmsState, tokens: TokenState, user: str, server: 
 
 @when(parsers.parse('"{user}" asks the KMS for a CEK shared with "{server}" presenting the minted token'))
 def ask_with_minted_token(kms: KmsState, tokens: TokenState, user: str, server: str) -> None:
-    kms.issue(tokens.minted, user, server)
+    reply = kms.issue(tokens.minted, user, server)
+    if reply.cek is not None:
+        kms.ceks[user] = reply.cek
 
 
 @when(parsers.parse('"{holder}" asks the KMS for a CEK in the name of "{user}" shared with "{server}"'))
@@ -115,6 +117,11 @@ def server_fetches_forged(kms: KmsState, tokens: TokenState, server: str, forger
     kms.fetch(forged(tokens, server, forgery), server, kms.last_key_id)
 
 
+@when(parsers.parse('the MCPTT server "{server}" fetches the CEK by its Key ID presenting the minted token'))
+def server_fetches_minted(kms: KmsState, tokens: TokenState, server: str) -> None:
+    kms.fetch(tokens.minted, server, kms.last_key_id)
+
+
 @when(parsers.parse('"{user}" fetches the CEK by its Key ID in the name of the MCPTT server "{server}"'))
 def user_fetches_as_server(kms: KmsState, tokens: TokenState, user: str, server: str) -> None:
     kms.fetch(tokens.access[user], server, kms.last_key_id)
@@ -134,7 +141,7 @@ def server_fetches_unknown(kms: KmsState, tokens: TokenState, server: str) -> No
 
 @then(parsers.parse('the KMS gives "{user}" a 128-bit CEK with a Key ID carrying the CEK purpose tag'))
 def cek_shape(kms: KmsState, user: str) -> None:
-    cek = kms.ceks[user]
+    cek = kms.ceks.get(user) or _require_cek(kms.reply, user)
     if len(cek.key) != 16:
         raise Failed(f"the CEK has {len(cek.key) * 8} bits, expected 128")
     if purpose_of(cek.key_id) != CEK_PURPOSE_TAG:
@@ -200,6 +207,14 @@ def kms_error(kms: KmsState, code: int, status: int) -> None:
     if reply.status != status or reply.error is None or reply.error.code != code:
         got = f"KmsError {reply.error.code}" if reply.error else (reply.problem or "no KmsError")
         raise Failed(f"expected KmsError {code} with HTTP {status}; got HTTP {reply.status} and {got}")
+
+
+@then("the KMS refuses the request")
+def refused(kms: KmsState) -> None:
+    """Any refusal: a token check (401, 403) or a KmsError (4xx); which one the clauses do not demand."""
+    reply = kms.reply
+    if not 400 <= reply.status < 500:
+        raise Failed(f"the KMS answered HTTP {reply.status}, expected a refusal (4xx)")
 
 
 @then("no key is given")
