@@ -70,6 +70,14 @@ _ALL: tuple[Fault, ...] = (
     Fault("kms_no_leeway", "kms",
           "checks exp and nbf with no leeway, whatever leeway the KMS declares", ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
     Fault("kms_leeway_doubled", "kms", "applies the leeway twice to exp and nbf", ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
+    Fault("kms_binding_checked_once", "kms",
+          "checks a CEK's server binding on its first fetch only: a Key ID once delivered goes to any MCPTT server",
+          ("R713-EN-SERVER",)),
+    Fault("kms_server_acts_for_users", "kms",
+          "takes an MCPTT server's token (no mcptt_id) at the CEK issue endpoint as a service acting for the user "
+          "its request names", ("R713-KM-SUBJECT",)),
+    Fault("kms_prov_server_acts_for_users", "kms",
+          "provisions the key set of any user to an MCPTT server's token", ("R714-KM-SUBJECT",)),
     Fault("kms_no_token_required", "kms", "serves requests that carry no access token", ("R713-KM-TOKEN",)),
     Fault("kms_lax_http_framing", "kms",
           "takes the first of several Content-Length headers and ignores Transfer-Encoding: chunked, so the rest "
@@ -78,6 +86,8 @@ _ALL: tuple[Fault, ...] = (
     Fault("kms_ignore_server_binding", "kms", "hands a CEK to any MCPTT server that asks for its Key ID",
           ("R713-EN-SERVER",)),
     Fault("kms_reuse_key_ids", "kms", "draws Key IDs from a tiny space, so they repeat", ("R713-KEYID-UNIQUE",)),
+    Fault("kms_counter_key_ids", "kms", "draws the 28 low bits of its Key IDs from a counter (no permutation)",
+          ("R713-KEYID-UNPREDICTABLE",)),
     Fault("kms_wrong_purpose_tag", "kms", "issues Key IDs without the CEK purpose tag", ("R713-KEYID-UNIQUE",)),
     Fault("kms_answer_unknown_key_id", "kms", "answers a fetch for an unknown Key ID with a fresh key",
           ("R713-EN-REJECT-UNKNOWN",)),

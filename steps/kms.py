@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from mcsec.fixtures.oracles.key_ids import random_low_bits_findings
 from mcsec.fixtures.verdicts import Failed
 from mcsec.impl.kms.cekclient import CekReply
 from mcsec.impl.kms.cekstore import CEK_PURPOSE_TAG, purpose_of
 from mcsec.impl.kms.cekxml import KmsCek
 from mcsec.steps import phrases
-from mcsec.steps.context import ScenarioContext, peer
+from mcsec.steps.context import ScenarioContext, failed_if, peer
 from mcsec.steps.tokens import FORGERIES, TokenState, forged
 
 
@@ -94,6 +95,12 @@ def ask_with_minted_token(kms: KmsState, tokens: TokenState, user: str, server: 
 @when(parsers.parse('"{holder}" asks the KMS for a CEK in the name of "{user}" shared with "{server}"'))
 def ask_in_another_name(kms: KmsState, tokens: TokenState, holder: str, user: str, server: str) -> None:
     kms.issue(tokens.access[holder], user, server)
+
+
+@when(parsers.parse('the MCPTT server "{server}" asks the KMS for a CEK in the name of "{user}" shared with '
+                    '"{shared_with}"'))
+def server_asks_for_user(kms: KmsState, tokens: TokenState, server: str, user: str, shared_with: str) -> None:
+    kms.issue(tokens.of(server), user, shared_with)
 
 
 @when(parsers.parse('"{user}" asks the KMS for {count:d} CEKs shared with the MCPTT server "{server}"'))
@@ -232,6 +239,11 @@ def key_ids_unique(kms: KmsState) -> None:
     wrong = [f"{k:08X}" for k in ids if purpose_of(k) != CEK_PURPOSE_TAG]
     if wrong:
         raise Failed(f"{len(wrong)} Key IDs lack the CEK purpose tag {CEK_PURPOSE_TAG}: {', '.join(wrong[:5])}")
+
+
+@then("the 28 low bits of the Key IDs look drawn at random")
+def key_ids_random(kms: KmsState) -> None:
+    failed_if(random_low_bits_findings([c.key_id for c in kms.issued], "Key IDs"))
 
 
 @then("every CEK is different")
