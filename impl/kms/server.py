@@ -110,9 +110,9 @@ class KmsService:
                          and "kms_server_acts_for_users" in self._faults)
         if principal.mcptt_id is None and not (self._skips_identity(principal) or acting_server):
             raise Refusal(ErrorCode.NOT_A_USER, "token does not belong to an MCPTT user")
-        if acting_server:
-            pass  # the fault: a server's token is trusted to act for whichever user the request names
-        elif not self._same_identity(principal.mcptt_id, message.user_uri) and not self._skips_identity(principal):
+        # under the fault acting_server, a server's token is trusted to act for whichever user the request names
+        if not (acting_server or self._same_identity(principal.mcptt_id, message.user_uri)
+                or self._skips_identity(principal)):
             raise Refusal(ErrorCode.USER_MISMATCH, "token belongs to another user")
         if message.server_uri not in self._servers:
             raise Refusal(ErrorCode.UNKNOWN_SERVER, "unknown MCPTT server")
