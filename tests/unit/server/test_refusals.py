@@ -197,6 +197,21 @@ def test_an_asserted_identity_from_outside_the_trust_domain_is_ignored(server, u
     assert response.headers.get("Warning") == '399 example.org "No asserted identity"'
 
 
+@pytest.mark.parametrize("value", ["<sip:alice@ims.example.org", '"open <sip:alice@ims.example.org>'])
+def test_an_unsplittable_asserted_identity_is_ignored_from_outside_and_400_from_the_core(server, profile,
+                                                                                          value) -> None:
+    """A P-Asserted-Identity that does not even split into name-addrs: from outside the trust domain it is
+    ignored like any other (403, never a 500), from the SIP core it is a malformed header (400)."""
+    def request() -> Request:
+        r = CorePeer.request("MESSAGE", impu=profile.ixit.user("alice").impu)
+        r.headers.set("P-Asserted-Identity", value)
+        return r
+    [outside] = _from_stranger(server, [request()])
+    assert outside.status == 403
+    [inside] = exchange(server, lambda core: [request()])
+    assert (inside.status, inside.reason) == (400, "Bad Request (malformed P-Asserted-Identity)")
+
+
 def test_a_forged_deregistration_from_outside_is_refused(server, profile) -> None:
     bob = profile.ixit.user("bob").impu
     [registered] = exchange(server, lambda core: [core.request("REGISTER", impu=bob)])
