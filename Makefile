@@ -16,8 +16,11 @@ SYSTEM_PACKAGES := openssl ca-certificates chromium libpcap0.8 kamailio iproute2
 RUN_ARGS ?=
 PYTEST_ARGS ?=
 KILL_MATRIX_OUT ?= reports/out/kill-matrix
+FUZZ_SUT_CASES ?= 200
+FUZZ_SUT_SEED ?= 1
+FUZZ_SUT_OUT ?= reports/out/fuzz-sut
 
-.PHONY: run test setup system-packages clean
+.PHONY: run test setup system-packages clean fuzz-sut
 
 run: setup
 	$(BIN)/mcsec run $(RUN_ARGS)
@@ -27,6 +30,12 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS) tests/unit tests/e2e
 	$(BIN)/mcsec kill-matrix --out $(KILL_MATRIX_OUT)
+
+# `mcsec fuzz` against each bundled reference role (docs/fuzz.md), bounded in cases; all into one results.json
+fuzz-sut: setup
+	@status=0; for role in server core kms idm; do \
+	  $(BIN)/mcsec fuzz --role $$role --cases $(FUZZ_SUT_CASES) --seed $(FUZZ_SUT_SEED) --out $(FUZZ_SUT_OUT) || status=1; \
+	done; exit $$status
 
 setup: system-packages $(STAMP)
 

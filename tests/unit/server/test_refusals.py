@@ -212,6 +212,18 @@ def test_an_unsplittable_asserted_identity_is_ignored_from_outside_and_400_from_
     assert (inside.status, inside.reason) == (400, "Bad Request (malformed P-Asserted-Identity)")
 
 
+def test_a_method_name_in_another_case_is_another_method(server, profile) -> None:
+    """RFC 3261 25.1: method names are case-sensitive; "message" is an extension method the server does not
+    take (405), not a MESSAGE."""
+    def request() -> Request:
+        r = CorePeer.request("MESSAGE", impu=profile.ixit.user("alice").impu)
+        r.method = "message"
+        r.headers.set("CSeq", r.headers.get("CSeq").replace("MESSAGE", "message"))
+        return r
+    [response] = exchange(server, lambda core: [request()])
+    assert response.status == 405 and "MESSAGE" in (response.headers.get("Allow") or "")
+
+
 def test_a_forged_deregistration_from_outside_is_refused(server, profile) -> None:
     bob = profile.ixit.user("bob").impu
     [registered] = exchange(server, lambda core: [core.request("REGISTER", impu=bob)])
