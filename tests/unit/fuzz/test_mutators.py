@@ -10,7 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from mcsec.fixtures.fuzz import cmsmut, formmut, jwtmut, sipmut
+from mcsec.fixtures.fuzz import cmsmut, formmut, jwtmut, sipmut, xmlmut
 from mcsec.fixtures.fuzz.ddmin import ddmin
 from mcsec.fixtures.fuzz.model import (
     BASE, CLOSED, SILENCE, Applied, Family, Outcome, Step, case_rng, done, expected, neutral,
@@ -251,6 +251,7 @@ def test_thousands_of_drawn_cases_apply_without_error(signing_key):
     families = [(Family("cms", "", (), cmsmut.cms_ops()), lambda: cmsmut.parse_der(der)),
                 (Family("jwt", "", (), jwtmut.jwt_ops()), lambda: jwtmut.TokenDraft.of(tok)),
                 (Family("form", "", (), formmut.form_ops()), form),
+                (Family("xml", "", (), xmlmut.xml_ops()), lambda: xmlmut.XmlDraft(kms_request())),
                 (Family("sip", "", (), sipmut.sip_ops(asserted_identity=True)), lambda: sip_draft())]
     for family, fresh in families:
         for n in range(600):
@@ -258,4 +259,42 @@ def test_thousands_of_drawn_cases_apply_without_error(signing_key):
             family.apply(model, family.draw(case_rng(1, "r", family.name, n)))
             if hasattr(model, "framing"):
                 model.framing()
-            assert model.to_bytes() if hasattr(model, "to_bytes") else True
+            if hasattr(model, "to_bytes"):
+                assert isinstance(model.to_bytes(), bytes)
+
+
+# --- KMS request documents -------------------------------------------------------------------------------
+
+def kms_request() -> str:
+    from mcsec.impl.kms import cekxml
+    return cekxml.build_request(cekxml.CekRequest("sip:alice@example.org", "kms.example.org",
+                                                  "sip:mcptt-as@example.org")).decode()
+
+
+def parsed_request(text: bytes):
+    from mcsec.impl.kms import cekxml
+    from mcsec.impl.kms.xmlparse import XmlError
+    try:
+        return cekxml.parse_request(text)
+    except (XmlError, ValueError):
+        return None
+
+
+def test_neutral_xml_changes_give_the_same_request_and_structural_ones_none():
+    from mcsec.fixtures.fuzz import xmlmut
+    family = Family("xml", "", (), xmlmut.xml_ops())
+    plain = parsed_request(kms_request().encode())
+    assert plain is not None
+    for variant in range(5):
+        draft = xmlmut.XmlDraft(kms_request())
+        [applied] = family.apply(draft, [Step("markup", (variant,))])
+        assert applied.effect is None and parsed_request(draft.to_bytes()) == plain, applied.note
+    draft = xmlmut.XmlDraft(kms_request())
+    family.apply(draft, [Step("namespace", (0,))])
+    assert "ns0:KmsRequest" in draft.text and parsed_request(draft.to_bytes()) == plain
+    for step in [Step("drop_element", (i,)) for i in range(4)] + \
+                [Step("not_well_formed", (i,)) for i in range(len(xmlmut._BROKEN)) if i != 10] + \
+                [Step("namespace", (i,)) for i in (1, 2, 3)] + [Step("duplicate_element", (1,)), Step("size", (0,))]:
+        draft = xmlmut.XmlDraft(kms_request())
+        [applied] = family.apply(draft, [step])
+        assert "400" in applied.effect and parsed_request(draft.to_bytes()) is None, applied.note
