@@ -60,6 +60,8 @@ def _no_extra_components(value: core.Asn1Value, depth: int = 0) -> None:
     elif isinstance(value, (core.SequenceOf, core.SetOf)):
         for child in value:
             _no_extra_components(child, depth + 1)
+    elif isinstance(value, core.Choice):
+        _no_extra_components(value.chosen, depth + 1)
 
 
 def _read_envelope(data: bytes) -> Envelope:

@@ -360,7 +360,9 @@ def _with_extra_component(der: bytes, path: tuple[int, ...]) -> bytes:
 
 @pytest.mark.parametrize("path,what", [((1, 0, 2, 1), "contentEncryptionAlgorithm (AlgorithmIdentifier)"),
                                        ((1, 0, 2, 1, 1), "GCMParameters"),
-                                       ((1, 0), "AuthEnvelopedData")])
+                                       ((1, 0), "AuthEnvelopedData"),
+                                       ((1, 0, 1, 0), "KEKRecipientInfo (inside the RecipientInfo CHOICE)"),
+                                       ((1, 0, 1, 0, 1), "KEKIdentifier")])
 def test_a_sequence_with_a_component_its_type_lacks_is_malformed(key_lookup, path, what):
     """X.680: a SEQUENCE value holds the components of its type and no more (the CMS types have no extension
     marker); the general reader must not skip one it does not know."""
