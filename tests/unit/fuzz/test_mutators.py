@@ -298,3 +298,27 @@ def test_neutral_xml_changes_give_the_same_request_and_structural_ones_none():
         draft = xmlmut.XmlDraft(kms_request())
         [applied] = family.apply(draft, [step])
         assert "400" in applied.effect and parsed_request(draft.to_bytes()) is None, applied.note
+
+
+def test_a_step_that_would_undo_an_earlier_change_is_not_part_of_the_case(signing_key):
+    """Found fuzzing the reference KMS and IdM: a later step put back what an earlier one changed, and the
+    case expected a refusal for a request that was valid again."""
+    from mcsec.fixtures.fuzz import xmlmut
+    jwt_family = Family("jwt", "", (), jwtmut.jwt_ops())
+    draft = jwtmut.TokenDraft.of(token(signing_key))
+    first, second = jwt_family.apply(draft, [Step("scheme", (3,)), Step("scheme", (0,))])
+    assert first.done and not second.done and draft.authorization().startswith("Bearer: ")
+    form_family = Family("form", "", (), formmut.form_ops())
+    draft = form()
+    _, twice = form_family.apply(draft, [Step("drop_grant", ()), Step("grant_twice", (True,))])
+    assert not twice.done and "grant_type" not in parse_qs(draft.body().decode())
+    draft = form()
+    _, both = form_family.apply(draft, [Step("client_auth", (0,)), Step("client_auth", (6,))])
+    assert not both.done and "Authorization" not in draft.headers()
+    xml_family = Family("xml", "", (), xmlmut.xml_ops())
+    draft = xmlmut.XmlDraft(kms_request())
+    _, amp = xml_family.apply(draft, [Step("namespace", (0,)), Step("not_well_formed", (4,))])
+    assert not amp.done and parsed_request(draft.to_bytes()) is not None
+    draft = xmlmut.XmlDraft(kms_request())
+    xml_family.apply(draft, [Step("duplicate_element", (0,)), Step("drop_element", (0,))])
+    assert "UserUri" not in draft.text
