@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from mcsec.fixtures.lab.served import served_iut
 
 SEED = 20261203
@@ -42,19 +44,24 @@ def test_the_reference_server_and_kms_answer_every_case_within_its_classes(tmp_p
     assert "eyJ" not in secret_bearing
 
 
-def test_a_server_that_drops_malformed_requests_is_found_and_the_case_minimised(tmp_path):
-    """server_drop_malformed: the server sends no 400 to a request it cannot parse (RFC 3261 21.4.1)."""
-    with served_iut("server", tmp_path / "served", faults=["server_drop_malformed"]) as served:
+@pytest.mark.parametrize("fault,family,kind,answer,expected", [
+    # the server sends no 400 to a request it cannot parse (RFC 3261 21.4.1)
+    ("server_drop_malformed", "sip", "no-answer", "no answer", "400"),
+    # the server answers 200 to a body it cannot open instead of 493 (RFC 3261 21.4.26)
+    ("server_accept_undecipherable", "cms", "wrong-class", "200", "493"),
+])
+def test_a_faulty_server_is_found_and_the_case_minimised(tmp_path, fault, family, kind, answer, expected):
+    with served_iut("server", tmp_path / "served", faults=[fault]) as served:
         out = tmp_path / "out"
-        status, run, text = _fuzz(served.profile, "server", out, "--family", "sip", "--cases", "40")
+        status, run, text = _fuzz(served.profile, "server", out, "--family", family, "--cases", "40")
     assert status == 1, text
     findings = run["findings"]
-    assert findings and all(f["kind"] == "no-answer" for f in findings), findings
+    assert findings and all(f["kind"] == kind for f in findings), findings
     first = findings[0]
-    assert first["seed"] == SEED and first["resent_answer"] == "no answer"
+    assert first["seed"] == SEED and first["resent_answer"] == answer
     minimal = first["minimal"]
-    assert 1 <= len(minimal["steps"]) <= len(first["steps"]) and minimal["answer"] == "no answer"
-    assert "400" in minimal["expected"] and "no answer" not in minimal["expected"]
+    assert 1 <= len(minimal["steps"]) <= len(first["steps"]) and minimal["answer"] == answer
+    assert expected in minimal["expected"] and answer not in minimal["expected"]
     evidence = out / first["evidence"]
     assert json.loads((evidence / "case.json").read_text())["case"] == first["case"]
     assert (evidence / "sent.bin").read_bytes() and (evidence / "minimal.bin").read_bytes()

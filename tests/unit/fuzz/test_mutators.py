@@ -322,3 +322,12 @@ def test_a_step_that_would_undo_an_earlier_change_is_not_part_of_the_case(signin
     draft = xmlmut.XmlDraft(kms_request())
     xml_family.apply(draft, [Step("duplicate_element", (0,)), Step("drop_element", (0,))])
     assert "UserUri" not in draft.text
+
+
+def test_markup_changes_after_a_grown_document_stay_linear():
+    """Single quotes over a 200 000-character comment once made a backtracking pattern run for hours; the
+    change now reads only the root's start tag."""
+    from mcsec.fixtures.fuzz import xmlmut
+    draft = xmlmut.XmlDraft(kms_request())
+    grown, quoted = Family("xml", "", (), xmlmut.xml_ops()).apply(draft, [Step("size", (1,)), Step("markup", (0,))])
+    assert grown.done and quoted.done and "Version='1.0.0'" in draft.text
