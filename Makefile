@@ -1,6 +1,8 @@
 # The whole set-up on a fresh machine is one of these two commands:
 #   make run    the conformance run against the bundled reference implementation (reports/out/latest/)
 #   make test   the project's own tests
+#   make fuzz   long fuzzing of every decoder (docs/fuzzing.md); not part of make test
+#   make fuzz-sut  `mcsec fuzz` of each reference role over its sockets (docs/fuzz.md); not part of make test
 # Both create .venv, install the package with its dependencies, and install missing system
 # packages with apt-get when run as root (otherwise they print what to install). Both are
 # idempotent: with nothing changed, set-up costs a few dpkg look-ups.
@@ -19,8 +21,13 @@ KILL_MATRIX_OUT ?= reports/out/kill-matrix
 FUZZ_SUT_CASES ?= 200
 FUZZ_SUT_SEED ?= 1
 FUZZ_SUT_OUT ?= reports/out/fuzz-sut
+# make fuzz: inputs per decoder, where the corpora, crashes and summary go, which harnesses (all when empty)
+FUZZ_INPUTS ?= 1000000
+FUZZ_OUT ?= reports/out/fuzz
+FUZZ_TARGETS ?=
+FUZZ_STAMP := $(VENV)/.mcsec-fuzz-installed
 
-.PHONY: run test setup system-packages clean fuzz-sut
+.PHONY: run test fuzz fuzz-sut setup system-packages clean
 
 run: setup
 	$(BIN)/mcsec run $(RUN_ARGS)
@@ -37,7 +44,18 @@ fuzz-sut: setup
 	  $(BIN)/mcsec fuzz --role $$role --cases $(FUZZ_SUT_CASES) --seed $(FUZZ_SUT_SEED) --out $(FUZZ_SUT_OUT) || status=1; \
 	done; exit $$status
 
+# One harness after the other, one process each, each bounded by FUZZ_INPUTS inputs (atheris when it
+# installs, else hypothesis); exit status 1 when any harness found an unexpected exception.
+fuzz: setup $(FUZZ_STAMP)
+	$(BIN)/python -m tests.fuzz all --inputs $(FUZZ_INPUTS) --out $(FUZZ_OUT) $(FUZZ_TARGETS)
+
 setup: system-packages $(STAMP)
+
+# atheris is optional: without it (no wheel or compiler for this Python) make fuzz runs hypothesis
+$(FUZZ_STAMP): pyproject.toml $(STAMP)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,fuzz]' \
+	  || echo "note: atheris did not install; make fuzz runs the harnesses with hypothesis" >&2
+	@touch $@
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "mcsec needs Python >= 3.11, found " + sys.version.split()[0])'

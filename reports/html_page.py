@@ -10,7 +10,7 @@ VERDICT_LABELS = {
     "pass": "pass", "fail": "fail", "waived": "waived", "inconclusive": "inconclusive",
     "not_applicable": "not applicable", "error": "error", "not_tested": "not tested",
     "killed": "killed", "survived": "survived", "not_runnable": "not runnable",
-    "applied": "applied", "stale": "stale", "unused": "unused",
+    "applied": "applied", "stale": "stale", "unused": "unused", "broken": "broken",
 }
 
 CSS = """
@@ -46,7 +46,7 @@ nav.toc a { margin-right: 14px; }
   background: var(--muted); white-space: nowrap; }
 .v-pass, .v-killed, .v-applied { background: var(--pass); } .v-fail, .v-survived, .v-stale { background: var(--fail); }
 .v-waived { background: var(--waived); } .v-inconclusive { background: var(--inconclusive); }
-.v-error { background: var(--error); } .v-not_applicable, .v-unused { background: var(--not_applicable); }
+.v-error, .v-broken { background: var(--error); } .v-not_applicable, .v-unused { background: var(--not_applicable); }
 .v-not_tested, .v-not_runnable { background: #fff; color: var(--not_tested); border: 1px dashed var(--not_tested); }
 .cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 10px 0; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 14px; min-width: 120px; }
@@ -90,7 +90,7 @@ _PAGE = Template("""<!DOCTYPE html>
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="generator" content="mcsec $version">
 <title>$title</title>
-<style>$css</style>
+<style>$css$extra_css</style>
 </head>
 <body>
 <main>
@@ -101,8 +101,9 @@ $body
 """)
 
 
-def page(title: str, body: Markup, version: str) -> str:
-    return _PAGE.substitute(title=escape(title), css=CSS, body=body, version=escape(version))
+def page(title: str, body: Markup, version: str, extra_css: str = "") -> str:
+    """The whole page; ``extra_css``: the page's own rules after the shared ones (the project's own text)."""
+    return _PAGE.substitute(title=escape(title), css=CSS, extra_css=extra_css, body=body, version=escape(version))
 
 
 def verdict_badge(verdict: str) -> Markup:

@@ -32,7 +32,12 @@ def format_time(t: _dt.datetime) -> str:
 
 
 def _parse_time(text: str) -> _dt.datetime:
-    value = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    """An xs:dateTime; `XmlError` for one the schema allows and Python's datetime cannot hold
+    (year 0 or before, after 9999, hour 24)."""
+    try:
+        value = _dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise XmlError(f"time {text.strip()[:40]!r} is outside the range this implementation handles") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=_dt.timezone.utc)
     return value

@@ -87,7 +87,7 @@ class JwksCache:
                     and isinstance(entry.get("kid"), str)):
                 try:
                     keys[entry["kid"]] = jwt.PyJWK(entry, algorithm=ALGORITHM)
-                except jwt.PyJWTError:
+                except (jwt.PyJWTError, ValueError, TypeError):
                     continue  # an unusable key is not a key of the IdM
         self._keys = keys
         self._fetched_at = time.monotonic()

@@ -196,6 +196,13 @@ def _media_type(content_type: str) -> str:
         raise MalformedInfo("unreadable Content-Type") from None
 
 
+def _handling_required(disposition: str | None) -> bool:
+    try:
+        return smime_mime.handling_required(disposition)
+    except smime.MalformedMime:
+        raise MalformedInfo("unreadable Content-Disposition") from None
+
+
 def _classify(content_type: str | None, disposition: str | None, encoding: str | None, body: bytes,
               honour_handling: bool) -> tuple[str, bytes | SensitivePart | None]:
     """One entity: ("info", part) | ("sdp", bytes) | ("ignored", media type)."""
@@ -204,7 +211,7 @@ def _classify(content_type: str | None, disposition: str | None, encoding: str |
         try:
             der = smime_mime.body_to_der(body, content_type=content_type, content_transfer_encoding=encoding)
         except smime.UnsupportedBodyType as exc:
-            if honour_handling and smime_mime.handling_required(disposition):
+            if honour_handling and _handling_required(disposition):
                 raise UnsupportedBody(str(exc), media_type=media) from None
             return "ignored", None
         except smime.SmimeError:
@@ -214,7 +221,7 @@ def _classify(content_type: str | None, disposition: str | None, encoding: str |
         return "info", SensitivePart(False, body)
     if media == SDP_TYPE:
         return "sdp", body
-    if honour_handling and smime_mime.handling_required(disposition):
+    if honour_handling and _handling_required(disposition):
         raise UnsupportedBody(f"body type {media} is not supported", media_type=media)
     return "ignored", media.encode("ascii", "replace")
 
@@ -224,8 +231,9 @@ def read_body(message: SipMessage, *, honour_handling: bool = True) -> ReceivedB
 
     A body or part of a type this profile does not take is refused (:class:`UnsupportedBody`, 415)
     when its disposition requires handling (a missing ``handling`` means required, RFC 3261 20.11),
-    and ignored otherwise or when ``honour_handling`` is false. Two mcptt-info parts, two SDPs or a
-    broken multipart body are :class:`MalformedInfo` (400).
+    and ignored otherwise or when ``honour_handling`` is false. Two mcptt-info parts, two SDPs, an
+    unreadable Content-Type or Content-Disposition or a broken multipart body are :class:`MalformedInfo`
+    (400).
     """
     if not message.body:
         return ReceivedBody()

@@ -178,14 +178,12 @@ class McpttUas:
         domain (``trusted_peers``: the core's SIP-2 address and port); from anywhere else the request is
         taken as carrying none, and refused as such."""
         try:
-            values: list[str] | None = request.headers.get_list("P-Asserted-Identity")
-        except ValueError:   # present, but not a list of name-addrs (an unterminated '<' or quote)
-            values = None
-        if values != [] and not self.config.trusts(source) and "server_trust_any_asserted_identity" not in self.faults:
+            values = request.headers.get_list("P-Asserted-Identity")
+        except InvalidHeaderValue:
+            raise Refusal(400, "Bad Request (malformed P-Asserted-Identity)") from None
+        if values and not self.config.trusts(source) and "server_trust_any_asserted_identity" not in self.faults:
             log.info("P-Asserted-Identity from %s:%d ignored: not a trusted peer", *source[:2])
             values = []
-        if values is None:
-            raise Refusal(400, "Bad Request (malformed P-Asserted-Identity)")
         if not values:
             raise Refusal(403, "Forbidden", "No asserted identity")
         for value in values:

@@ -147,7 +147,8 @@ class Verifier:
             return False
         expected = _response(creds.algorithm, creds.username, creds.realm, password, method, creds.uri,
                              creds.nonce, creds.nc, creds.cnonce, creds.qop)
-        if not hmac.compare_digest(expected, creds.response):
+        # compared as octets: a str comparison refuses (TypeError) a response with non-ASCII characters
+        if not hmac.compare_digest(expected.encode("ascii"), creds.response.encode("utf-8")):
             return False
         del self._nonces[creds.nonce]  # one use: a replayed REGISTER gets a fresh challenge
         return True

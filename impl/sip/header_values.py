@@ -301,10 +301,10 @@ def _check_via_params(via: Via) -> None:
         except ValueError:
             raise InvalidHeaderValue("bad Via received parameter") from None
     rport = via.param("rport")
-    if rport and (not rport.isdigit() or int(rport) > 65535):
+    if rport and (not rport.isascii() or not rport.isdigit() or int(rport) > 65535):
         raise InvalidHeaderValue("bad Via rport parameter")
     ttl = via.param("ttl")
-    if ttl is not None and (not ttl.isdigit() or int(ttl) > 255):
+    if ttl is not None and (not ttl.isascii() or not ttl.isdigit() or int(ttl) > 255):
         raise InvalidHeaderValue("bad Via ttl parameter")
     branch = via.param("branch")
     if branch is not None and not is_token(branch):

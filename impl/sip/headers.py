@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
+from .errors import InvalidHeaderValue
 from .grammar import is_token, split_outside_quotes
 
 __all__ = [
@@ -95,9 +96,13 @@ def split_header_list(value: str) -> list[str]:
     """Split a comma-separated header value into its elements.
 
     Commas inside quoted strings and ``<...>`` do not split. Empty elements are dropped. Raises
-    ``ValueError`` for unbalanced quotes or brackets.
+    :class:`InvalidHeaderValue` (a 400 error) for unbalanced quotes or brackets.
     """
-    return [item.strip() for item in split_outside_quotes(value, ",") if item.strip()]
+    try:
+        items = split_outside_quotes(value, ",")
+    except ValueError as exc:
+        raise InvalidHeaderValue(f"bad header list: {exc}") from None
+    return [item.strip() for item in items if item.strip()]
 
 
 class _HeaderFieldParts(NamedTuple):
@@ -192,7 +197,10 @@ class Headers:
         return [f.value for f in self._fields if f.key == key]
 
     def get_list(self, name: str) -> list[str]:
-        """Every element of a list header across all its lines (``Via: a, b`` + ``Via: c`` -> a, b, c)."""
+        """Every element of a list header across all its lines (``Via: a, b`` + ``Via: c`` -> a, b, c).
+
+        Raises :class:`InvalidHeaderValue` when a line cannot be split (unbalanced quotes or brackets).
+        """
         out: list[str] = []
         for value in self.get_all(name):
             out.extend(split_header_list(value))

@@ -119,8 +119,8 @@ def format_host(host: str) -> str:
 
 
 def parse_port(text: str) -> int:
-    """Parse a port number (1*DIGIT, at most 65535)."""
-    if not text or not text.isdigit() or len(text) > 5 or int(text) > 65535:
+    """Parse a port number (1*DIGIT, at most 65535; DIGIT is ASCII, not any Unicode digit)."""
+    if not text or not text.isascii() or not text.isdigit() or len(text) > 5 or int(text) > 65535:
         raise MalformedUri(f"bad port {text!r}")
     return int(text)
 

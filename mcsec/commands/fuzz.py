@@ -10,7 +10,7 @@ from pathlib import Path
 from mcsec.fixtures.profile import ProfileError, load
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
-DEFAULT_OUT = Path("reports") / "out" / "fuzz"
+DEFAULT_OUT = Path("reports") / "out" / "fuzz-sut"
 RESULTS = "results.json"
 _LAB_ROLES = {"server": ("idm", "kms", "server", "core"), "core": ("idm", "kms", "server", "core"),
               "kms": ("idm", "kms"), "idm": ("idm",)}

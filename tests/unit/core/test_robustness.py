@@ -9,6 +9,7 @@ import pytest
 
 from mcsec.fixtures.lab.roleprocess import RoleProcess, RoleStartError
 from mcsec.impl.sip import Response, parse_message
+from mcsec.impl.sip.digest import Challenge, authorization
 from tests.unit.core.harness import CoreUnderTest, FakeAs, LoopThread, TestUa, core_config, eventually
 
 
@@ -238,3 +239,36 @@ def test_the_fault_core_keep_idle_tcp_keeps_them(loop: LoopThread, tmp_path):
         assert loop.run(scenario(), timeout=GUARD_S)
     finally:
         stop_core(loop, core)
+
+def test_register_with_an_unsplittable_contact_list_is_400(loop: LoopThread, core: CoreUnderTest) -> None:
+    """Found by fuzzing (tests/fuzz/sip_message.py): a Contact whose quotes do not close."""
+    async def scenario() -> Response:
+        ua = await TestUa.start(core.sip1, "udp", "alice")
+        try:
+            return (await ua.register(core.passwords["alice"], extra=[("Contact", '"unterminated <sip:x@y>')]))[1]
+        finally:
+            await ua.close()
+
+    answer = loop.run(scenario())
+    assert answer.status == 400
+    assert core.process.alive()
+
+
+def test_digest_response_with_non_ascii_characters_is_challenged_again(loop: LoopThread,
+                                                                       core: CoreUnderTest) -> None:
+    """Found by fuzzing (tests/fuzz/sip_header_values.py): a non-ASCII character in response="..."."""
+    async def scenario() -> Response:
+        ua = await TestUa.start(core.sip1, "udp", "bob")
+        try:
+            first = await ua.send(ua.register_request(call_id="non-ascii-digest", cseq=1))
+            challenge = Challenge.parse(first.headers.get("WWW-Authenticate") or "")
+            request = ua.register_request(call_id="non-ascii-digest", cseq=2)
+            header = authorization(challenge, username="bob", password=core.passwords["bob"], method="REGISTER",
+                                   uri=request.uri)
+            request.headers.add("Authorization", header.replace('response="', 'response="\u00e9', 1))
+            return await ua.send(request)
+        finally:
+            await ua.close()
+
+    assert loop.run(scenario()).status == 401
+    assert core.process.alive()

@@ -282,3 +282,19 @@ def test_captures_that_cannot_be_placed_on_sip1_or_sip2_are_a_usage_error(tmp_pa
     status, doc = judge(tmp_path, pcap, keys, "--sip-ports", "5060:5999")
     assert doc["suite"]["judge"]["not_on_sip1_or_sip2"] == 2 and doc["suite"]["judge"]["messages"] == 3
     assert judge(tmp_path, tmp_path / "KEYS.toml", keys, "--sip-ports", "5060:5080")[0] == 2  # not a pcap
+
+
+def test_a_second_certificate_of_the_same_kms_uri_does_not_hide_the_one_that_verifies(tmp_path, capture, capsys):
+    """Key logs may list several certificates under one KMS URI (each worker of a parallel run has a KMS of
+    that URI): the I_MESSAGE is judged under the one it verifies with, whichever comes first."""
+    from mcsec.fixtures.keylog import certificate_line
+    from mcsec.impl.ibc.kms_keys import IbcKms
+    from mcsec.impl.ibc.uid import KeyPeriod
+
+    pcap, _ = capture
+    v = csk_vector()
+    decoy = IbcKms.generate("kms.mydev.streamwide.com", KeyPeriod(16777215, 0)).certificate()
+    keys = write_keys(tmp_path, key_lines=[certificate_line(decoy), f"CSK {v['CSK-ID']} {v['CSK']}"])
+    status, doc = judge(tmp_path, pcap, keys)
+    assert status == 0, capsys.readouterr()
+    assert set(verdicts_of(doc).values()) == {"pass"}

@@ -125,3 +125,14 @@ def test_smime_open_opens_every_protected_body_of_a_pcap_and_a_sip_message(tmp_p
     assert "application/vnd.3gpp.mcptt-info+xml" in capsys.readouterr().out
     keys.write_text(f"CSK {v['CSK-ID']} {bytes(16).hex()}\n")
     assert main(["smime", "open", "--key-log", str(keys), str(tmp_path / "event.pcap")]) == 1
+
+
+def test_a_line_repeated_by_the_workers_of_a_parallel_run_is_read_once():
+    from mcsec.fixtures.keylog import certificate_line
+    from mcsec.impl.ibc.kms_keys import IbcKms
+    from mcsec.impl.ibc.uid import KeyPeriod
+
+    cert = IbcKms.generate("kms.example.org", KeyPeriod(2592000, 0)).certificate()
+    key = f"CSK 12345678 {KEY.hex()}"
+    content = parse_lines([certificate_line(cert), key, certificate_line(cert), key], "k")
+    assert content.certificates == (cert,) and len(content.keys) == 1

@@ -164,6 +164,33 @@ def test_malformed_sealed_info_is_400(server, users, profile) -> None:
     assert response.status == 400
 
 
+def test_unsplittable_asserted_identity_is_400(server, profile) -> None:
+    """Found by fuzzing (tests/fuzz/sip_header_values.py): quotes that do not close in a list header."""
+    alice = profile.ixit.user("alice")
+
+    def build(core: CorePeer) -> list[Request]:
+        request = core.request("MESSAGE", impu=alice.impu)
+        request.headers.set("P-Asserted-Identity", f'"Alice <{alice.impu}>')
+        return [request]
+
+    [response] = exchange(server, build)
+    assert response.status == 400
+
+
+def test_unreadable_content_disposition_is_400(server, profile) -> None:
+    """Found by fuzzing (tests/fuzz/mcptt_body.py): a body of another type whose disposition cannot be read."""
+    alice = profile.ixit.user("alice")
+
+    def build(core: CorePeer) -> list[Request]:
+        request = core.request("MESSAGE", impu=alice.impu)
+        request.set_body(b"hello", "text/plain")
+        request.headers.set("Content-Disposition", "render;;")
+        return [request]
+
+    [response] = exchange(server, build)
+    assert response.status == 400
+
+
 def test_protection_not_required_accepts_clear_and_answers_clear(farm, profile) -> None:
     server = farm.get("clear-policy", protection_required=False)
     alice = profile.ixit.user("alice")
@@ -200,14 +227,14 @@ def test_an_asserted_identity_from_outside_the_trust_domain_is_ignored(server, u
 @pytest.mark.parametrize("value", ["<sip:alice@ims.example.org", '"open <sip:alice@ims.example.org>'])
 def test_an_unsplittable_asserted_identity_is_ignored_from_outside_and_400_from_the_core(server, profile,
                                                                                           value) -> None:
-    """A P-Asserted-Identity that does not even split into name-addrs: from outside the trust domain it is
-    ignored like any other (403, never a 500), from the SIP core it is a malformed header (400)."""
+    """A P-Asserted-Identity that does not even split into name-addrs is a malformed header field (400),
+    wherever it comes from; never a 500 (found by mcsec fuzz)."""
     def request() -> Request:
         r = CorePeer.request("MESSAGE", impu=profile.ixit.user("alice").impu)
         r.headers.set("P-Asserted-Identity", value)
         return r
     [outside] = _from_stranger(server, [request()])
-    assert outside.status == 403
+    assert (outside.status, outside.reason) == (400, "Bad Request (malformed P-Asserted-Identity)")
     [inside] = exchange(server, lambda core: [request()])
     assert (inside.status, inside.reason) == (400, "Bad Request (malformed P-Asserted-Identity)")
 

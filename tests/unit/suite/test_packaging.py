@@ -30,11 +30,13 @@ def test_only_mcsec_is_installed_at_the_top():
 def test_every_data_file_the_suite_reads_is_package_data():
     data = _pyproject()["package-data"]
     patterns = {"features": data["mcsec.features"], "impl/kms": data["mcsec.impl.kms"],
-                "fixtures": data["mcsec.fixtures"], "fixtures/lab": data["mcsec.fixtures.lab"]}
+                "fixtures": data["mcsec.fixtures"], "fixtures/lab": data["mcsec.fixtures.lab"],
+                "reports": data["mcsec.reports"]}
     for folder, suffixes in (("features", (".feature", ".toml", ".txt")), ("impl/kms", (".xsd",)),
-                             ("fixtures", (".toml", ".json")), ("fixtures/lab", (".cfg",))):
+                             ("fixtures", (".toml", ".json")), ("fixtures/lab", (".cfg",)), ("reports", (".json",))):
         files = [p for p in (ROOT / folder).rglob("*") if p.suffix in suffixes and "__pycache__" not in p.parts
-                 and (folder != "fixtures" or p.parent.name in ("profiles", "vectors"))]
+                 and (folder != "fixtures" or p.parent.name in ("profiles", "vectors"))
+                 and (folder != "reports" or p.parent == ROOT / "reports")]
         assert files, folder
         for path in files:
             rel = path.relative_to(ROOT / folder)
