@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from mcsec.fixtures.oracles.key_ids import random_low_bits_findings
 from mcsec.fixtures.verdicts import Failed
 from mcsec.impl.kms.cekclient import CekReply
 from mcsec.impl.kms.cekstore import CEK_PURPOSE_TAG, purpose_of
 from mcsec.impl.kms.cekxml import KmsCek
 from mcsec.steps import phrases
-from mcsec.steps.context import ScenarioContext, peer
+from mcsec.steps.context import ScenarioContext, failed_if, peer
 from mcsec.steps.tokens import FORGERIES, TokenState, forged
 
 
@@ -86,12 +87,20 @@ def ask_with_forged_token(kms: KmsState, tokens: TokenState, user: str, server: 
 
 @when(parsers.parse('"{user}" asks the KMS for a CEK shared with "{server}" presenting the minted token'))
 def ask_with_minted_token(kms: KmsState, tokens: TokenState, user: str, server: str) -> None:
-    kms.issue(tokens.minted, user, server)
+    reply = kms.issue(tokens.minted, user, server)
+    if reply.cek is not None:
+        kms.ceks[user] = reply.cek
 
 
 @when(parsers.parse('"{holder}" asks the KMS for a CEK in the name of "{user}" shared with "{server}"'))
 def ask_in_another_name(kms: KmsState, tokens: TokenState, holder: str, user: str, server: str) -> None:
     kms.issue(tokens.access[holder], user, server)
+
+
+@when(parsers.parse('the MCPTT server "{server}" asks the KMS for a CEK in the name of "{user}" shared with '
+                    '"{shared_with}"'))
+def server_asks_for_user(kms: KmsState, tokens: TokenState, server: str, user: str, shared_with: str) -> None:
+    kms.issue(tokens.of(server), user, shared_with)
 
 
 @when(parsers.parse('"{user}" asks the KMS for {count:d} CEKs shared with the MCPTT server "{server}"'))
@@ -115,6 +124,11 @@ def server_fetches_forged(kms: KmsState, tokens: TokenState, server: str, forger
     kms.fetch(forged(tokens, server, forgery), server, kms.last_key_id)
 
 
+@when(parsers.parse('the MCPTT server "{server}" fetches the CEK by its Key ID presenting the minted token'))
+def server_fetches_minted(kms: KmsState, tokens: TokenState, server: str) -> None:
+    kms.fetch(tokens.minted, server, kms.last_key_id)
+
+
 @when(parsers.parse('"{user}" fetches the CEK by its Key ID in the name of the MCPTT server "{server}"'))
 def user_fetches_as_server(kms: KmsState, tokens: TokenState, user: str, server: str) -> None:
     kms.fetch(tokens.access[user], server, kms.last_key_id)
@@ -134,7 +148,7 @@ def server_fetches_unknown(kms: KmsState, tokens: TokenState, server: str) -> No
 
 @then(parsers.parse('the KMS gives "{user}" a 128-bit CEK with a Key ID carrying the CEK purpose tag'))
 def cek_shape(kms: KmsState, user: str) -> None:
-    cek = kms.ceks[user]
+    cek = kms.ceks.get(user) or _require_cek(kms.reply, user)
     if len(cek.key) != 16:
         raise Failed(f"the CEK has {len(cek.key) * 8} bits, expected 128")
     if purpose_of(cek.key_id) != CEK_PURPOSE_TAG:
@@ -202,6 +216,14 @@ def kms_error(kms: KmsState, code: int, status: int) -> None:
         raise Failed(f"expected KmsError {code} with HTTP {status}; got HTTP {reply.status} and {got}")
 
 
+@then("the KMS refuses the request")
+def refused(kms: KmsState) -> None:
+    """Any refusal: a token check (401, 403) or a KmsError (4xx); which one the clauses do not demand."""
+    reply = kms.reply
+    if not 400 <= reply.status < 500:
+        raise Failed(f"the KMS answered HTTP {reply.status}, expected a refusal (4xx)")
+
+
 @then("no key is given")
 def no_key(kms: KmsState) -> None:
     if kms.reply.cek is not None:
@@ -217,6 +239,11 @@ def key_ids_unique(kms: KmsState) -> None:
     wrong = [f"{k:08X}" for k in ids if purpose_of(k) != CEK_PURPOSE_TAG]
     if wrong:
         raise Failed(f"{len(wrong)} Key IDs lack the CEK purpose tag {CEK_PURPOSE_TAG}: {', '.join(wrong[:5])}")
+
+
+@then("the 28 low bits of the Key IDs look drawn at random")
+def key_ids_random(kms: KmsState) -> None:
+    failed_if(random_low_bits_findings([c.key_id for c in kms.issued], "Key IDs"))
 
 
 @then("every CEK is different")

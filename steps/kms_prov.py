@@ -18,11 +18,13 @@ from mcsec.steps.tokens import FORGERIES, TokenState, forged
 REQUESTS = phrases.Phrases("Request", {"init": "init", "keyprov": "keyprov", "certcache": "certcache"})
 
 
-def _ask(ctx: ScenarioContext, kms: KmsState, request: str, token: str | None, user: str) -> ProvReply:
+def _ask(ctx: ScenarioContext, kms: KmsState, request: str, token: str | None, user: str,
+         uri: str | None = None) -> ProvReply:
+    """One provisioning request with ``token`` for the key material of ``user`` (or of ``uri``)."""
     client = ctx.prov_client()
     with peer("the KMS"):
         if request == "keyprov":
-            reply = client.keyprov(token, ctx.ixit.user(user).mcptt_id, unix_to_ntp(time.time()))
+            reply = client.keyprov(token, uri or ctx.ixit.user(user).mcptt_id, unix_to_ntp(time.time()))
         else:
             reply = getattr(client, request)(token)
     kms.reply = reply  # the Bearer and KmsError checks of steps/kms.py read it
@@ -48,6 +50,16 @@ def prov_minted(ctx: ScenarioContext, kms: KmsState, tokens: TokenState, user: s
 @when(parsers.parse('"{holder}" asks the KMS for the key set of "{user}"'))
 def prov_other_user(ctx: ScenarioContext, kms: KmsState, tokens: TokenState, holder: str, user: str) -> None:
     _ask(ctx, kms, "keyprov", tokens.access[holder], user)
+
+
+@when(parsers.parse('the MCPTT server "{server}" asks the KMS for the key set of "{user}"'))
+def prov_server_for_user(ctx: ScenarioContext, kms: KmsState, tokens: TokenState, server: str, user: str) -> None:
+    _ask(ctx, kms, "keyprov", tokens.of(server), user)
+
+
+@when(parsers.parse('"{user}" asks the KMS for the key set of the MCPTT server "{server}"'))
+def prov_user_for_server(ctx: ScenarioContext, kms: KmsState, tokens: TokenState, user: str, server: str) -> None:
+    _ask(ctx, kms, "keyprov", tokens.of(user), user, uri=ctx.ixit.server(server).uri)
 
 
 @when(parsers.parse('"{user}" asks the KMS for its certificate and for her key set'))

@@ -53,6 +53,34 @@ def ts_uploads(ibc: IbcState, user: str, defect) -> None:
     upload(ibc, user, _made(ibc, user, defect.value))
 
 
+IMESSAGE_EDGES = phrases.Phrases("TimestampEdge", {
+    "timestamped just beyond the window in the past": lambda window, margin: window + margin,
+    "timestamped just within the window in the past": lambda window, margin: window - margin,
+    "timestamped just beyond the window in the future": lambda window, margin: -(window + margin),
+    "timestamped just within the window in the future": lambda window, margin: -(window - margin),
+})
+"""How many seconds ago an I_MESSAGE is timestamped: the MCPTT server's declared window
+(ixit.timers.imessage_window_s) plus or minus a margin (timestamp_margin), in the past or the future."""
+
+
+def timestamp_margin(window_s: float, clock_skew_s: float) -> float:
+    """How far from the edge of the window a timestamp is placed: the clock skew the profile allows between
+    the product and the test system (ixit.timers.clock_skew_s), which also covers the test system's own
+    delay between stamping and sending."""
+    if clock_skew_s >= window_s:
+        raise Inconclusive(f"the I_MESSAGE window of {window_s:g} s is not wider than the allowed clock skew of "
+                           f"{clock_skew_s:g} s: no timestamp lies surely within it (ixit.timers)")
+    return clock_skew_s
+
+
+@when(phrases.parse('the test system, registered as "{user}", uploads a CSK in an I_MESSAGE {edge:TimestampEdge}',
+                    IMESSAGE_EDGES))
+def ts_uploads_at_edge(ibc: IbcState, user: str, edge) -> None:
+    timers = ibc.ctx.ixit.timers
+    seconds_ago = edge.value(timers.imessage_window_s, timestamp_margin(timers.imessage_window_s, timers.clock_skew_s))
+    upload(ibc, user, _made(ibc, user, lambda f: f.timestamped(seconds_ago)))
+
+
 @given(parsers.parse('the test system, registered as "{user}", has uploaded a CSK that the MCPTT server accepted'))
 def ts_uploaded(ibc: IbcState, sip: SipState, user: str) -> None:
     upload(ibc, user, _made(ibc, user, DEFECTS["that is valid"]))

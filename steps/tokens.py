@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 from pytest_bdd import given, parsers, when
 
-from mcsec.fixtures.agents import tokenforge
+from mcsec.fixtures.agents import nearmiss, tokenforge
 from mcsec.fixtures.oracles.tokens import access_token_findings
 from mcsec.fixtures.verdicts import Failed, Inconclusive
 from mcsec.impl.idm.login import IdmError
@@ -143,3 +143,81 @@ def token_signed_by_idm(ctx: ScenarioContext, tokens: TokenState, username: str)
 def idm_mints(ctx: ScenarioContext, tokens: TokenState, username: str, defect: phrases.Phrase) -> None:
     require_ics(ctx.profile.ics.idm_test_control, "ics.idm_test_control (the IdM mints tokens for negative tests)")
     tokens.minted = ctx.idm.mint(username, **defect.value(int(time.time())))
+
+
+# --- near misses of the identity claims and of the validity window (docs/near-miss.md) -------------
+
+NEAR_CLAIMS = phrases.Phrases("NearClaim", {
+    "aud": lambda ctx, principal: ctx.ixit.kms_uri,
+    "iss": lambda ctx, principal: ctx.endpoints.idm_issuer,
+    "scope": lambda ctx, principal: ctx.ixit.kms_scope,
+    "mcptt_id": lambda ctx, principal: ctx.ixit.user(principal).mcptt_id,
+    "sub": lambda ctx, principal: ctx.ixit.server(principal).uri,
+})
+"""A claim the KMS compares with a value it knows, and that value as the profile gives it: the KMS's
+audience (ixit.kms_uri), the IdM's issuer identifier, the key management scope, a user's MCPTT ID, an
+MCPTT server's URI (the sub of its token)."""
+
+NEAR_MISSES = phrases.Phrases("NearMiss", {
+    "the right value with a character appended": nearmiss.extended,
+    "the right value with a character put in front": nearmiss.prefixed,
+    "the right value cut short": nearmiss.cut_short,
+    "the right value in the other case": nearmiss.other_case,
+    "the right value with a trailing slash": nearmiss.slash_appended,
+    "a list holding the right value": lambda v: [v],
+    "a list holding another value and the right value": lambda v: [nearmiss.prefixed(v), v],
+    "a list holding only a near miss of the right value": lambda v: [nearmiss.extended(v)],
+    "an object naming the right value": lambda v: {v: True},
+    "a number": lambda v: 1,
+    "null": lambda v: None,
+})
+"""What the claim holds instead of the right value: a string one step from it, or the right value in a
+JSON type the claim does not have."""
+
+
+@given(phrases.parse('the IdM mints for "{principal}" a signed token whose {claim:NearClaim} is {miss:NearMiss}',
+                     NEAR_CLAIMS, NEAR_MISSES))
+def idm_mints_near_miss(ctx: ScenarioContext, tokens: TokenState, principal: str, claim: phrases.Phrase,
+                        miss: phrases.Phrase) -> None:
+    require_ics(ctx.profile.ics.idm_test_control, "ics.idm_test_control (the IdM mints tokens for negative tests)")
+    right = claim.value(ctx, principal)
+    try:
+        value = miss.value(right)
+    except nearmiss.NoNearMiss as exc:
+        raise Inconclusive(f"the {claim.text} of the profile has no such near miss: {exc}") from None
+    tokens.minted = ctx.idm.mint(principal, claims={claim.text: value})
+
+
+def edge_margin(leeway_s: int) -> int:
+    """How far from the edge of the validity window (exp or nbf, widened by the declared leeway) a token
+    is placed: a third of the leeway. Within the margin of the edge the test system's own delay between
+    minting and the KMS's check decides, so neither side is judged there."""
+    if leeway_s < 3:
+        raise Inconclusive(f"the declared leeway of {leeway_s} s is too small to place a token within it and one "
+                           f"beyond it with a margin of whole seconds (ixit.token_leeway_s)")
+    return leeway_s // 3
+
+
+def _edge_claims(now: int, *, exp: int | None = None, nbf: int | None = None) -> dict:
+    if exp is not None:
+        return {"iat": exp - 300, "nbf": exp - 300, "exp": exp}
+    return {"iat": now, "nbf": nbf, "exp": nbf + 300}
+
+
+TIME_EDGES = phrases.Phrases("TimeEdge", {
+    "that expired just beyond the leeway": lambda now, lw, m: _edge_claims(now, exp=now - lw - m),
+    "that expired just within the leeway": lambda now, lw, m: _edge_claims(now, exp=now - lw + m),
+    "that becomes valid just beyond the leeway": lambda now, lw, m: _edge_claims(now, nbf=now + lw + m),
+    "that becomes valid just within the leeway": lambda now, lw, m: _edge_claims(now, nbf=now + lw - m),
+})
+"""Tokens whose exp or nbf lies a margin (edge_margin) beyond or within the KMS's declared leeway
+(ixit.token_leeway_s): beyond must be refused, within accepted (RFC 7519 4.1.4 and 4.1.5: "some small
+leeway, usually no more than a few minutes, to account for clock skew")."""
+
+
+@given(phrases.parse('the IdM mints for "{principal}" a signed token {edge:TimeEdge}', TIME_EDGES))
+def idm_mints_at_edge(ctx: ScenarioContext, tokens: TokenState, principal: str, edge: phrases.Phrase) -> None:
+    require_ics(ctx.profile.ics.idm_test_control, "ics.idm_test_control (the IdM mints tokens for negative tests)")
+    leeway = ctx.ixit.token_leeway_s
+    margin = edge_margin(leeway)
+    tokens.minted = ctx.idm.mint(principal, claims=edge.value(int(time.time()), leeway, margin))

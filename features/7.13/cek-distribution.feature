@@ -31,3 +31,20 @@ Feature: The KMS distributes the CEK to the MCPTT client and the MCPTT server (c
     When "alice" fetches the CEK by its Key ID in the name of the MCPTT server "mcptt-as"
     Then the KMS refuses with KmsError 6 and HTTP status 403
     And no key is given
+
+  @R713-EN-SERVER @tp:MCSEC-713-CEK-004 @judges:kms
+  Scenario: A CEK its bound MCPTT server has fetched is still refused to another MCPTT server
+    Given "alice" holds a CEK shared with the MCPTT server "mcptt-as"
+    When the MCPTT server "mcptt-as" authenticates at the IdM with its client credentials
+    And the MCPTT server "mcptt-as" fetches the CEK by its Key ID
+    Then the MCPTT server "mcptt-as" holds the same CEK, Key ID and binding as "alice"
+    When the MCPTT server "mcptt-as-2" authenticates at the IdM with its client credentials
+    And the MCPTT server "mcptt-as-2" fetches the CEK by its Key ID
+    Then the KMS refuses with KmsError 5 and HTTP status 404
+    And no key is given
+
+  @R713-KM-SUBJECT @tp:MCSEC-713-CEK-005 @judges:kms
+  Scenario: An MCPTT server's token obtains no CEK in a user's name
+    When the MCPTT server "mcptt-as" asks the KMS for a CEK in the name of "alice" shared with "mcptt-as"
+    Then the KMS refuses with KmsError 7 and HTTP status 403
+    And no key is given

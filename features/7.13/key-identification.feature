@@ -21,3 +21,8 @@ Feature: Each CEK has a unique Key ID, and a Key ID alone never gives a key (cla
     When the MCPTT server "mcptt-as" fetches a CEK by a Key ID that was never issued
     Then the KMS refuses with KmsError 5 and HTTP status 404
     And no key is given
+
+  @R713-KEYID-UNPREDICTABLE @tp:MCSEC-713-KID-003 @judges:kms @ics:kms_key_ids_unpredictable
+  Scenario: Key IDs do not follow from one another
+    When "alice" asks the KMS for 40 CEKs shared with the MCPTT server "mcptt-as"
+    Then the 28 low bits of the Key IDs look drawn at random

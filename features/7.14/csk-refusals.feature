@@ -80,3 +80,24 @@ Feature: The MCPTT server retrieves a CSK only from a valid I_MESSAGE of the ass
     When the test system, registered as "alice", uploads a CSK in an I_MESSAGE that is valid
     Then the MCPTT server answers 403
     And the MCPTT server holds no CSK from that I_MESSAGE
+
+  @R714-AS-RETRIEVE @tp:MCSEC-714-REF-008 @judges:server
+  Scenario Outline: An I_MESSAGE <edge> is refused with 403
+    When the test system, registered as "alice", uploads a CSK in an I_MESSAGE <edge>
+    Then the MCPTT server answers 403
+    And the MCPTT server holds no CSK from that I_MESSAGE
+
+    Examples:
+      | edge                                             |
+      | timestamped just beyond the window in the past   |
+      | timestamped just beyond the window in the future |
+
+  @R714-AS-RETRIEVE @tp:MCSEC-714-REF-009 @judges:server
+  Scenario Outline: An I_MESSAGE <edge> is accepted
+    When the test system, registered as "alice", uploads a CSK in an I_MESSAGE <edge>
+    Then the MCPTT server answers 200
+
+    Examples:
+      | edge                                             |
+      | timestamped just within the window in the past   |
+      | timestamped just within the window in the future |

@@ -67,6 +67,12 @@ Feature: The KMS provisions IBC key material only to users authorised by their K
       | init      | whose exp is a string an hour ahead    | 401    | invalid_token      |
       | keyprov   | whose nbf is minus Infinity            | 401    | invalid_token      |
       | keyprov   | without the key management scope       | 403    | insufficient_scope |
+      | keyprov   | whose aud is the right value with a character appended | 401 | invalid_token |
+      | keyprov   | whose aud is the right value in the other case         | 401 | invalid_token |
+      | keyprov   | whose iss is the right value with a trailing slash     | 401 | invalid_token |
+      | keyprov   | whose scope is the right value with a character appended | 403 | insufficient_scope |
+      | keyprov   | that expired just beyond the leeway                    | 401 | invalid_token |
+      | keyprov   | that becomes valid just beyond the leeway              | 401 | invalid_token |
 
   @R714-KM-SUBJECT @tp:MCSEC-714-KMS-005 @judges:kms
   Scenario: A token belonging to another user obtains no key set for this user's identity
@@ -74,3 +80,14 @@ Feature: The KMS provisions IBC key material only to users authorised by their K
     When "bob" asks the KMS for the key set of "alice"
     Then the KMS refuses with KmsError 3 and HTTP status 403
     And no IBC key material is given
+
+  @R714-KM-SUBJECT @tp:MCSEC-714-KMS-006 @judges:kms
+  Scenario Outline: A token of the other kind of principal obtains no key set: <request>
+    When <request>
+    Then the KMS refuses the request
+    And no IBC key material is given
+
+    Examples:
+      | request                                                         |
+      | the MCPTT server "mcptt-as" asks the KMS for the key set of "alice" |
+      | "alice" asks the KMS for the key set of the MCPTT server "mcptt-as" |

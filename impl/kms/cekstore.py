@@ -78,6 +78,7 @@ class CekStore:
         self._expiry: list[tuple[_dt.datetime, int]] = []  # (valid_to, Key ID), a heap
         self._permute = KeyIdPermutation()
         self._count = 0  # CEKs issued so far: the next one's Key ID is the permutation of this count
+        self._delivered: set[int] = set()  # Key IDs fetched by their server (used by a fault only)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -91,7 +92,8 @@ class CekStore:
             return (tag << _ID_BITS) | secrets.randbits(2)
         if self._count >> _ID_BITS:
             raise KeyIdSpaceExhausted("every 28-bit Key ID has been issued")
-        key_id = (tag << _ID_BITS) | self._permute(self._count)
+        low = self._count if "kms_counter_key_ids" in self._faults else self._permute(self._count)
+        key_id = (tag << _ID_BITS) | low
         self._count += 1
         return key_id
 
@@ -127,6 +129,10 @@ class CekStore:
                 return None
             if not (record.valid_from <= now < record.valid_to):
                 return None
+            if "kms_binding_checked_once" in self._faults and key_id in self._delivered:
+                return record  # the fault: a Key ID delivered once is taken as checked for good
             if record.server_uri != server_uri and "kms_ignore_server_binding" not in self._faults:
                 return None
+            if "kms_binding_checked_once" in self._faults:
+                self._delivered.add(key_id)
             return record

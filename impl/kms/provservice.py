@@ -119,6 +119,11 @@ class ProvisioningService:
         """Only under a fault: no token at all, or the subject check switched off."""
         return principal.anonymous or "kms_prov_ignore_subject" in self._faults
 
+    def _acting_server(self, principal: Principal, identity: str | None) -> bool:
+        """Only under a fault: an MCPTT server's token taken as a service acting for any user."""
+        return (principal.mcptt_id is None and identity is not None
+                and "kms_prov_server_acts_for_users" in self._faults)
+
     def _parse_body(self, request: Request) -> provxml.ProvRequest | None:
         if not request.body.strip():
             return None
@@ -137,7 +142,7 @@ class ProvisioningService:
             identity = self._identity(principal)
             message = self._parse_body(request)
             if message is not None and identity is not None and message.user_uri != identity \
-                    and not self._unbound(principal):
+                    and not (self._unbound(principal) or self._acting_server(principal, identity)):
                 raise Refusal(ProvErrorCode.USER_MISMATCH, "token belongs to another user")
             return action(request, principal, identity, message)
         except TokenRejected as rejected:
@@ -177,7 +182,7 @@ class ProvisioningService:
         requested = path_uri or (message.user_uri if message else None) or identity
         if requested is None:
             raise Refusal(ProvErrorCode.NOT_A_USER, "token belongs to neither an MCPTT user nor an MCPTT server")
-        if requested != identity and not self._unbound(principal):
+        if requested != identity and not (self._unbound(principal) or self._acting_server(principal, identity)):
             if identity is None:
                 raise Refusal(ProvErrorCode.NOT_A_USER,
                                "token belongs to neither an MCPTT user nor an MCPTT server")

@@ -106,9 +106,13 @@ class KmsService:
     def _issue(self, principal: Principal, message) -> Response:
         if not isinstance(message, cekxml.CekRequest):
             raise Refusal(ErrorCode.MALFORMED_REQUEST, "this endpoint takes a CekRequest")
-        if principal.mcptt_id is None and not self._skips_identity(principal):
+        acting_server = (principal.mcptt_id is None and principal.subject in self._servers
+                         and "kms_server_acts_for_users" in self._faults)
+        if principal.mcptt_id is None and not (self._skips_identity(principal) or acting_server):
             raise Refusal(ErrorCode.NOT_A_USER, "token does not belong to an MCPTT user")
-        if principal.mcptt_id != message.user_uri and not self._skips_identity(principal):
+        # under the fault acting_server, a server's token is trusted to act for whichever user the request names
+        if not (acting_server or self._same_identity(principal.mcptt_id, message.user_uri)
+                or self._skips_identity(principal)):
             raise Refusal(ErrorCode.USER_MISMATCH, "token belongs to another user")
         if message.server_uri not in self._servers:
             raise Refusal(ErrorCode.UNKNOWN_SERVER, "unknown MCPTT server")
@@ -120,10 +124,11 @@ class KmsService:
     def _fetch(self, principal: Principal, message) -> Response:
         if not isinstance(message, cekxml.CekFetch):
             raise Refusal(ErrorCode.MALFORMED_REQUEST, "this endpoint takes a CekFetch")
-        if principal.mcptt_id is not None or principal.subject not in self._servers:
+        is_server = any(self._same_identity(principal.subject, server) for server in self._servers)
+        if principal.mcptt_id is not None or not is_server:
             if not self._skips_identity(principal):
                 raise Refusal(ErrorCode.NOT_A_SERVER, "token does not belong to an MCPTT server")
-        if principal.subject != message.user_uri and not self._skips_identity(principal):
+        if not self._same_identity(principal.subject, message.user_uri) and not self._skips_identity(principal):
             raise Refusal(ErrorCode.USER_MISMATCH, "token belongs to another server")
         now = utcnow()
         record = self._store.for_server(message.key_id, message.user_uri, now)
@@ -136,6 +141,18 @@ class KmsService:
         cek = cekxml.KmsCek(record.key_id, record.key, record.owner_uri, record.server_uri,
                             record.valid_from, record.valid_to)
         return Response(200, cekxml.build_cek_response(self.kms_uri, user_uri, cek, now), cekxml.CONTENT_TYPE)
+
+    def _same_identity(self, token_identity: str, request_uri: str) -> bool:
+        """The identity a token names (a user's mcptt_id, a server's sub) is the URI a request names: the
+        same string (a SIP URI's user part is case-sensitive, RFC 3261 19.1.4; the token catalogue gives
+        the URIs exactly as the profile does)."""
+        if not isinstance(token_identity, str):
+            return False
+        if "kms_identity_case_insensitive" in self._faults:
+            return token_identity.lower() == request_uri.lower()
+        if "kms_identity_prefix_match" in self._faults:  # meant to let URI parameters through
+            return request_uri.startswith(token_identity)
+        return token_identity == request_uri
 
     def _skips_identity(self, principal: Principal) -> bool:
         """Only under a fault: no token at all, or the subject check switched off."""

@@ -134,7 +134,11 @@ def _numeric_date(claims: dict, name: str) -> int | float:
     value = claims[name]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TokenRejected("invalid_token", f"claim {name} is not a NumericDate")
-    if isinstance(value, float) and not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an integer no float can hold: a token that would never expire
+        finite = False
+    if not finite:
         raise TokenRejected("invalid_token", f"claim {name} is not a NumericDate")
     return value
 
@@ -181,7 +185,7 @@ class TokenVerifier:
             subject=str(claims["sub"]),
             mcptt_id=claims.get("mcptt_id"),
             client_id=claims.get("client_id"),
-            scopes=frozenset(str(claims.get("scope", "")).split()),
+            scopes=frozenset(claims["scope"].split() if isinstance(claims.get("scope"), str) else ()),
         )
 
     # --- signature ------------------------------------------------------------------------
@@ -233,28 +237,78 @@ class TokenVerifier:
     # --- claims ---------------------------------------------------------------------------
     def _check_claims(self, claims: dict) -> None:
         now = time.time()
+        faults = self._faults
         for name in ("iss", "sub", "aud", "exp", "iat"):
             if name not in claims:
                 raise TokenRejected("invalid_token", f"claim {name} missing")
         _string_claim(claims, "iss", required=True)
         _string_claim(claims, "sub", required=True)
         for name in ("scope", "mcptt_id", "client_id"):
-            _string_claim(claims, name, required=False)
-        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
-        if not audiences or not all(isinstance(a, str) for a in audiences):
-            raise TokenRejected("invalid_token", "claim aud is not a string or a list of strings")
-        if claims["iss"] != self._issuer and "kms_ignore_issuer" not in self._faults:
+            if name != "scope" or "kms_scope_substring" not in faults:
+                _string_claim(claims, name, required=False)
+        audience_ok = self._audience_ok(claims["aud"])
+        if not self._issuer_ok(claims["iss"]) and "kms_ignore_issuer" not in faults:
             raise TokenRejected("invalid_token", "issuer not trusted")
-        if self._audience not in audiences and "kms_ignore_audience" not in self._faults:
+        if not audience_ok and "kms_ignore_audience" not in faults:
             raise TokenRejected("invalid_token", "token not meant for this KMS")
         exp, nbf = self._time_claims(claims, now)
-        if now > exp + self._leeway and "kms_accept_expired" not in self._faults:
+        leeway = self._window_leeway()
+        if now > exp + leeway and "kms_accept_expired" not in faults:
             raise TokenRejected("invalid_token", "token expired")
-        if now < nbf - self._leeway and "kms_ignore_nbf" not in self._faults:
+        if now < nbf - leeway and "kms_ignore_nbf" not in faults:
             raise TokenRejected("invalid_token", "token not yet valid")
-        scopes = set(str(claims.get("scope", "")).split())
-        if not scopes & self._scopes and "kms_ignore_scope" not in self._faults:
+        if not self._scope_ok(claims.get("scope", "")) and "kms_ignore_scope" not in faults:
             raise TokenRejected("insufficient_scope", "key management scope missing", 403)
+
+    def _window_leeway(self) -> int:
+        """The leeway on exp and nbf: the configured one, or under a fault none or twice it."""
+        if "kms_no_leeway" in self._faults:
+            return 0
+        if "kms_leeway_doubled" in self._faults:
+            return 2 * self._leeway
+        return self._leeway
+
+    def _issuer_ok(self, iss: str) -> bool:
+        """iss is exactly the IdM's issuer identifier (RFC 7519 4.1.1 and 2: a case-sensitive string,
+        compared with no transformation or canonicalisation)."""
+        if "kms_issuer_startswith" in self._faults:
+            return iss.startswith(self._issuer)
+        if "kms_issuer_normalised" in self._faults:
+            return iss.rstrip("/").lower() == self._issuer.rstrip("/").lower()
+        return iss == self._issuer
+
+    def _audience_ok(self, aud) -> bool:
+        """aud is the KMS's audience, or a list of strings holding it (RFC 7519 4.1.3: an array of
+        case-sensitive strings, or a single string)."""
+        faults = self._faults
+        if "kms_audience_in_check" in faults:
+            try:  # the fault: Python's `in`, a substring of a string, a key of an object, a member of a list
+                return self._audience in aud
+            except TypeError:
+                return False
+        if "kms_audience_string_only" in faults and not isinstance(aud, str):
+            raise TokenRejected("invalid_token", "claim aud is not a string")
+        audiences = aud if isinstance(aud, list) else [aud]
+        if not audiences or not all(isinstance(a, str) for a in audiences):
+            raise TokenRejected("invalid_token", "claim aud is not a string or a list of strings")
+        if "kms_audience_list_unchecked" in faults and isinstance(aud, list):
+            return True  # the fault: only a string aud is compared
+        if "kms_audience_case_insensitive" in faults:
+            return self._audience.lower() in {a.lower() for a in audiences}
+        return self._audience in audiences
+
+    def _scope_ok(self, scope) -> bool:
+        """The scope claim, a space-separated string of case-sensitive tokens (RFC 6749 3.3, RFC 8693 4.2),
+        holds a key management scope token."""
+        if "kms_scope_substring" in self._faults:
+            try:  # the fault: Python's `in` on whatever the claim holds, a substring or a list member
+                return any(wanted in scope for wanted in self._scopes)
+            except TypeError:
+                return False
+        tokens = set(scope.split())
+        if "kms_scope_case_insensitive" in self._faults:
+            return bool({t.lower() for t in tokens} & {s.lower() for s in self._scopes})
+        return bool(tokens & self._scopes)
 
     def _time_claims(self, claims: dict, now: float) -> tuple[float, float]:
         """exp and nbf (nbf defaults to iat), each a NumericDate; an iat in the future is refused."""

@@ -107,14 +107,28 @@ def _unchecked_ssv(message: IMessage, responder: UserKeySet) -> bytes:
     return bytes(a ^ b for a, b in zip(sed[params.point_len:], mask))
 
 
+def freshness_window(settings: IbcSettings, faults: Faults) -> tuple[float, float]:
+    """How old and how far ahead of the clock an I_MESSAGE timestamp may be (RFC 3830 5.4: within the
+    allowed clock skew), or under a fault otherwise."""
+    past = settings.freshness_window_s
+    future = past if settings.max_future_s is None else settings.max_future_s
+    if "server_timestamp_window_doubled" in faults:
+        return 2 * past, 2 * future
+    if "server_future_timestamp_unchecked" in faults:
+        return past, float("inf")
+    if "server_no_future_allowance" in faults:
+        return past, 0.0
+    return past, future
+
+
 class CskReceiver:
     def __init__(self, *, keys: KeyRing, settings: IbcSettings, faults: Faults, store: CskStore) -> None:
         self.keys = keys
         self.settings = settings
         self.faults = faults
         self.store = store
-        self.freshness = WindowFreshnessPolicy(settings.freshness_window_s, max_future=settings.max_future_s,
-                                               cache_size=settings.replay_cache_size)
+        past, future = freshness_window(settings, self.faults)
+        self.freshness = WindowFreshnessPolicy(past, max_future=future, cache_size=settings.replay_cache_size)
         self._lock = threading.Lock()  # one upload at a time: the replay cache and the store stay consistent
 
     # --- steps ------------------------------------------------------------------------------------
@@ -173,7 +187,8 @@ class CskReceiver:
         ts = message.timestamp.ntp_seconds
         policy = self.freshness
         if "server_no_mikey_replay_check" in self.faults:
-            policy = WindowFreshnessPolicy(self.settings.freshness_window_s, max_future=self.settings.max_future_s)
+            past, future = freshness_window(self.settings, self.faults)
+            policy = WindowFreshnessPolicy(past, max_future=future)
         if "server_ignore_timestamp" in self.faults:
             ts = policy.now_ntp()
         try:

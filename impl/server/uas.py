@@ -87,6 +87,7 @@ class McpttUas:
         self.csk = csk
         self.csks: CskStore = csk.store if csk is not None else CskStore()
         self.faults: Faults = config.faults
+        self._csks_used: set[int] = set()  # Key IDs of CSKs a body was opened under (used by a fault only)
         self.guard = ReplayGuard(config.replay)
         self.registrations: dict[str, str] = {}  # IMPU -> MCPTT ID
         self._users: dict[str, tuple[str, str]] = {}
@@ -210,9 +211,13 @@ class McpttUas:
         csk = self.csks.get(key_id)
         if csk is None:
             return None
+        if "server_csk_binding_checked_once" in self.faults and key_id in self._csks_used:
+            return csk  # the fault: a CSK once used by its owner is taken as checked for good
         if not csk.bound_to(sender.impu, sender.mcptt_id) and "server_ignore_csk_binding" not in self.faults:
             log.info("CSK %08X is bound to another identity than the asserted sender", key_id)
             return None
+        if "server_csk_binding_checked_once" in self.faults:
+            self._csks_used.add(key_id)
         return csk
 
     async def _open(self, part: SensitivePart | None, sender: Sender,

@@ -52,6 +52,7 @@ def describe(p: Profile) -> list[str]:
               + ("" if p.ics.idm_test_control else " (scenarios needing deliberately bad tokens: not_applicable)"),
               f"  kms_test_control     {str(p.ics.kms_test_control).lower()}"
               + ("" if p.ics.kms_test_control else " (scenarios needing defective key material: not_applicable)"),
+              f"  kms_key_ids_unpredictable {str(p.ics.kms_key_ids_unpredictable).lower()}",
               "", "settings (IXIT):",
               f"  sip_transport        {p.ixit.sip_transport} (between clients, SIP core and MCPTT server)",
               f"  timers               http_timeout_s {p.ixit.timers.http_timeout_s:g}, "

@@ -54,12 +54,15 @@ TOKENS = (b"&", b"=", b"%", b"%00", b"%ff", b"+", b"client_id=", b"redirect_uri=
           b"[", b"{", b"1e999", b"NaN", b"-1")
 
 
+CONTROL_SECRET = "fuzz-test-control-secret-0123456789"
+
+
 @functools.cache
 def endpoints() -> tuple[AuthorizationEndpoint, TokenEndpoint, TestControl]:
     codes = CodeStore(CONFIG.code_lifetime_s)
     tokens = TokenIssuer(CONFIG, SigningKey.generate(), CONFIG.issuer)
     return (AuthorizationEndpoint(CONFIG, codes, CONFIG.issuer, "/authorize"), TokenEndpoint(CONFIG, codes, tokens),
-            TestControl(CONFIG, tokens))
+            TestControl(CONFIG, tokens, CONTROL_SECRET))
 
 
 def _authorize_fields(**extra: str) -> dict[str, str]:
@@ -135,7 +138,9 @@ def one_input(data: bytes) -> None:
         _answered(token.post, _request("POST", "/token", body=body,
                                        authorization=header.decode("latin-1") if header else None))
     elif mode == 4:
-        _answered(control.mint, _request("POST", "/test/tokens", body=rest, content_type="application/json"))
+        # the caller presents the secret: the body reaches the JSON reader (without it, 401 before reading)
+        _answered(control.mint, _request("POST", "/test/tokens", body=rest, content_type="application/json",
+                                         authorization=f"Bearer {CONTROL_SECRET}"))
     else:
         content_type, _, body = rest.partition(b"\n")
         body = body.replace(b"@CODE@", _live_code().encode()) if b"@CODE@" in body else body

@@ -11,7 +11,7 @@ from __future__ import annotations
 from mcsec.impl.sip import SipParseError, StreamFramer, parse_message
 from mcsec.impl.sip.framing import Frame, FramingFailure, Ping
 from tests.fuzz import sip_message
-from tests.fuzz.harness import Harness, moded_mutator
+from tests.fuzz.harness import Harness
 from tests.fuzz.mutators import bytes_mutator, header_mutation, mixed
 
 TOKENS = sip_message.TOKENS + (b"\r\n\r\n\r\n\r\n", b"Content-Length: 0\r\n", b"l: 99999\r\n", b"l:1\r\nl:2\r\n")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-from asn1crypto import core
 from cryptography.hazmat.primitives import keywrap
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 

@@ -6,7 +6,7 @@ from hypothesis import given
 
 from mcsec.impl.ibc.mikey_codec import decode_i_message
 from tests.fuzz import mikey_decode, mikey_process
-from tests.fuzz.mikey import framing_fields, mikey_mutation
+from tests.fuzz.mikey import framing_fields
 from tests.unit.fuzz.conftest import fuzz_settings
 
 

@@ -79,3 +79,22 @@ def test_every_redirect_near_miss_differs_and_keeps_the_registered_uri_as_prefix
     assert near != uri
     # what a prefix or case-insensitive comparison takes for the registered URI
     assert near.lower().startswith(uri.lower().split("?")[0]) or near.lower().rstrip("/") == uri.lower()
+
+
+@given(st.text(min_size=1))
+def test_extended_and_prefixed_contain_the_value_and_differ_from_it(value):
+    longer, front = nearmiss.extended(value), nearmiss.prefixed(value)
+    assert longer != value and longer.startswith(value)
+    assert front != value and front.endswith(value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("kms.example.org", "kms.example.org/"),
+                                                 ("https://idm.test/", "https://idm.test"), ("/", "//")])
+def test_slash_appended_adds_or_removes_the_trailing_slash(value, expected):
+    assert nearmiss.slash_appended(value) == expected
+
+
+@pytest.mark.parametrize("near_miss", [nearmiss.extended, nearmiss.prefixed, nearmiss.slash_appended])
+def test_an_empty_value_has_no_near_miss(near_miss):
+    with pytest.raises(NoNearMiss):
+        near_miss("")

@@ -116,3 +116,13 @@ def test_the_key_id_permutation_is_one_to_one_and_keyed():
     outputs = {permute(n) for n in range(1 << 16)}
     assert len(outputs) == 1 << 16 and max(outputs) < 1 << 28
     assert [permute(n) for n in range(8)] != [KeyIdPermutation(b"j" * 32)(n) for n in range(8)]
+
+
+def test_the_server_binding_holds_on_every_fetch_and_its_fault_checks_it_once():
+    now = dt.datetime.now(dt.timezone.utc)
+    for faults, second_server_served in (([], False), (["kms_binding_checked_once"], True)):
+        store = CekStore(3600, Faults(faults))
+        record = store.issue("sip:alice@example.org", "sip:mcptt-as@example.org", now)
+        assert store.for_server(record.key_id, "sip:mcptt-as-2@example.org", now) is None  # before any fetch
+        assert store.for_server(record.key_id, "sip:mcptt-as@example.org", now) == record
+        assert (store.for_server(record.key_id, "sip:mcptt-as-2@example.org", now) == record) is second_server_served

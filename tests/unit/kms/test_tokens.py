@@ -1,5 +1,6 @@
 """TokenVerifier: every check, and each named fault switching exactly that check off."""
 import base64
+import json
 import time
 
 import jwt
@@ -189,3 +190,77 @@ def test_a_header_nested_beyond_bounds_is_a_malformed_token_not_a_crash(idm_key)
     good = _token(idm_key).split(".")
     with pytest.raises(TokenRejected, match="malformed"):
         _verifier(idm_key).verify(".".join([header, good[1], good[2]]))
+
+
+# --- near misses of the identity claims (docs/near-miss.md), and the fault each one kills ------------
+
+NEAR_MISSES = [
+    # (name, claim overrides, the near-miss faults that let it through)
+    ("aud extended", {"aud": AUD + "x"}, ("kms_audience_in_check",)),
+    ("aud prefixed", {"aud": "x" + AUD}, ("kms_audience_in_check",)),
+    ("aud an object naming it", {"aud": {AUD: True}}, ("kms_audience_in_check",)),
+    ("aud in the other case", {"aud": AUD.upper()}, ("kms_audience_case_insensitive",)),
+    ("aud a list of a near miss", {"aud": [AUD + "x"]}, ("kms_audience_list_unchecked",)),
+    ("aud cut short", {"aud": AUD[:-1]}, ()),
+    ("aud with a trailing slash", {"aud": AUD + "/"}, ("kms_audience_in_check",)),
+    ("aud null", {"aud": None}, ()),
+    ("iss extended", {"iss": ISSUER + "x"}, ("kms_issuer_startswith",)),
+    ("iss with a trailing slash", {"iss": ISSUER + "/"}, ("kms_issuer_startswith", "kms_issuer_normalised")),
+    ("iss in the other case", {"iss": ISSUER.upper()}, ("kms_issuer_normalised",)),
+    ("iss prefixed", {"iss": "x" + ISSUER}, ()),
+    ("iss a list holding it", {"iss": [ISSUER]}, ()),
+    ("scope extended", {"scope": SCOPE + "x"}, ("kms_scope_substring",)),
+    ("scope prefixed", {"scope": "x" + SCOPE}, ("kms_scope_substring",)),
+    ("scope a list holding it", {"scope": [SCOPE]}, ("kms_scope_substring",)),
+    ("scope in the other case", {"scope": SCOPE.upper()}, ("kms_scope_case_insensitive",)),
+    ("scope cut short", {"scope": SCOPE[:-1]}, ()),
+]
+
+
+def _json_token(key, **overrides):
+    """A good token with claims of any JSON type (jwt.encode refuses an iss that is not a string)."""
+    now = int(time.time())
+    claims = {"iss": ISSUER, "sub": "alice", "aud": AUD, "iat": now, "nbf": now, "exp": now + 300,
+              "scope": f"openid {SCOPE}", "mcptt_id": "sip:alice@example.org", **overrides}
+    return jwt.api_jws.encode(json.dumps(claims).encode(), key, algorithm="ES256", headers={"kid": "k1"})
+
+
+@pytest.mark.parametrize("overrides,faults", [c[1:] for c in NEAR_MISSES], ids=[c[0] for c in NEAR_MISSES])
+def test_a_near_miss_is_refused_and_only_its_faults_let_it_through(idm_key, overrides, faults):
+    token = _json_token(idm_key, **overrides)
+    with pytest.raises(TokenRejected):
+        _verifier(idm_key).verify(token)
+    near_miss_faults = {f for c in NEAR_MISSES for f in c[2]} | {"kms_audience_string_only"}
+    for other in sorted(near_miss_faults - set(faults)):
+        with pytest.raises(TokenRejected):
+            _verifier(idm_key, other).verify(token)
+    for fault in faults:
+        assert _verifier(idm_key, fault).verify(token).subject == "alice"
+
+
+@pytest.mark.parametrize("aud", [[AUD], ["x" + AUD, AUD]], ids=["alone", "second"])
+def test_an_aud_list_holding_the_audience_is_accepted_unless_lists_are_refused(idm_key, aud):
+    token = _json_token(idm_key, aud=aud)
+    assert _verifier(idm_key).verify(token).subject == "alice"
+    with pytest.raises(TokenRejected):
+        _verifier(idm_key, "kms_audience_string_only").verify(token)
+
+
+@pytest.mark.parametrize("fault,within_passes,beyond_passes", [(None, True, False), ("kms_no_leeway", False, False),
+                                                               ("kms_leeway_doubled", True, True)])
+@pytest.mark.parametrize("claim", ["exp", "nbf"])
+def test_the_edges_of_the_leeway(idm_key, fault, within_passes, beyond_passes, claim):
+    """Leeway 30 s: a token 10 s within the edge passes, one 10 s beyond is refused; the faults move the edge."""
+    now = int(time.time())
+    sign = -1 if claim == "exp" else 1
+    v = _verifier(idm_key, *([fault] if fault else []))
+    for offset, passes in ((30 - 10, within_passes), (30 + 10, beyond_passes)):
+        edge = now + sign * offset
+        claims = {"exp": edge, "iat": edge - 300, "nbf": edge - 300} if claim == "exp" else \
+            {"nbf": edge, "iat": now, "exp": edge + 300}
+        token = _json_token(idm_key, **claims)
+        if passes:
+            v.verify(token)
+        else:
+            with pytest.raises(TokenRejected, match="expired" if claim == "exp" else "not yet valid"):
+                v.verify(token)

@@ -121,3 +121,15 @@ def test_store_binding() -> None:
         store.add(BoundCsk(0x21234567, b"m" * 16, "sip:b@ims", "sip:b@x", "kms", 1))
     assert store.get(0x21234567).bound_to("sip:a@ims", "sip:a@x")
     assert "k" * 16 not in repr(first)
+
+
+def test_the_freshness_window_is_the_configured_one_and_each_fault_moves_one_edge():
+    from mcsec.impl.faults import Faults
+    from mcsec.impl.server import ibc_config
+    from mcsec.impl.server.csk_upload import freshness_window
+
+    settings = ibc_config.parse({"user_id_format": "hex", "freshness_window_s": 120, "max_future_s": 90})
+    assert freshness_window(settings, Faults()) == (120, 90)
+    assert freshness_window(settings, Faults(["server_timestamp_window_doubled"])) == (240, 180)
+    assert freshness_window(settings, Faults(["server_future_timestamp_unchecked"])) == (120, float("inf"))
+    assert freshness_window(settings, Faults(["server_no_future_allowance"])) == (120, 0.0)

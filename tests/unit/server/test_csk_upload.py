@@ -217,6 +217,15 @@ def test_fault_ignore_csk_binding(farm: ServerFarm, keys: Keys, profile: Profile
     assert _observe(farm, "server_ignore_csk_binding", observe) == ([200, 493], [200, 200])
 
 
+def test_fault_csk_binding_checked_once(farm: ServerFarm, keys: Keys, profile: Profile) -> None:
+    """The binding holds on every use: bob is refused under alice's CSK before and after alice used it."""
+    def observe(server: RoleProcess) -> list[int]:
+        built = keys.build()
+        return statuses(exchange(server, [upload_request(profile, "alice", built.data), protected(profile, "bob", built),
+                                          protected(profile, "alice", built), protected(profile, "bob", built)]))
+    assert _observe(farm, "server_csk_binding_checked_once", observe) == ([200, 493, 200, 493], [200, 493, 200, 200])
+
+
 def test_fault_csk_answer_clear(farm: ServerFarm, keys: Keys, profile: Profile) -> None:
     def observe(server: RoleProcess) -> bool:
         built = keys.build()
