@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcsec.fixtures import verdicts
+from mcsec.fixtures.profile import LAB_ONLY_ICS
 
 KILLED, SURVIVED, NOT_RUNNABLE, ERROR = "killed", "survived", "not_runnable", "error"
 FILENAME = "kill_matrix.json"
@@ -42,13 +43,20 @@ class Plan:
         return not self.reason
 
 
-def plan(fault, lab_roles: tuple[str, ...], citations: dict[str, list[str]]) -> Plan:
-    """How to run `fault` (an impl.faults.Fault) with the lab's roles and the scenarios' citations."""
+def plan(fault, lab_roles: tuple[str, ...], citations: dict[str, list[str]], *, external: bool = False) -> Plan:
+    """How to run `fault` (an impl.faults.Fault) with the lab's roles and the scenarios' citations; with
+    ``external``, with the faulty role served as the product."""
     cited = tuple(r for r in fault.requirements if citations.get(r))
     scenarios = tuple(dict.fromkeys(s for r in cited for s in citations[r]))
     reason = ""
+    lab_only = [item for item, value in getattr(fault, "ics", ())
+                if value and fault.role in LAB_ONLY_ICS.get(item, ())]
     if getattr(fault, "unit_proof", ""):
         reason = f"not observable from outside the role (what it keeps internally); proved by {fault.unit_proof}"
+    elif external and lab_only:
+        reason = (f"shows only in scenarios that need ics.{', ics.'.join(lab_only)}, which a {fault.role} served as "
+                  f"the product cannot claim (the suite provisions key material only into roles its lab starts); "
+                  f"killed in the lab's matrix")
     elif fault.role not in lab_roles:
         reason = f"the lab does not start the {fault.role} role yet (it starts {', '.join(lab_roles)})"
     elif not cited:

@@ -160,7 +160,7 @@ def main(args: argparse.Namespace) -> int:
     catalogue = load_catalogue()
     cited = citations(catalogue, scan_scenarios())
     faults = [REGISTRY[name] for name in dict.fromkeys(args.fault)] or list(REGISTRY.values())
-    plans = [kill_matrix.plan(f, LAB_ROLES, cited) for f in faults]
+    plans = [kill_matrix.plan(f, LAB_ROLES, cited, external=args.external) for f in faults]
     runnable = [p for p in plans if p.runnable]
     total = len(plans)
     print(f"mcsec kill-matrix: baseline and {len(runnable)} of {total} faults "

@@ -68,3 +68,15 @@ def test_a_baseline_that_does_not_pass_fails_the_matrix_and_a_broken_run_is_inco
     broken = kill_matrix.entry(p, None, problem="timed out after 600 s")
     assert broken["status"] == "error" and broken["reason"] == "timed out after 600 s"
     assert kill_matrix.exit_status(_matrix([killed, broken])) == 3
+
+
+def test_a_fault_showing_only_under_a_lab_only_ics_item_is_not_runnable_in_the_external_matrix():
+    fault = Fault("server_w", "server", "w", ("R713-A",), ics=(("key_material_provisioning", True),))
+    assert kill_matrix.plan(fault, ("server",), CITED).runnable
+    p = kill_matrix.plan(fault, ("server",), CITED, external=True)
+    assert not p.runnable and "ics.key_material_provisioning" in p.reason and "server" in p.reason
+    # the item concerns servers and clients only; and a fault shown with the item false is runnable
+    assert kill_matrix.plan(Fault("kms_w", "kms", "w", ("R713-A",), ics=(("key_material_provisioning", True),)),
+                            ("kms",), CITED, external=True).runnable
+    assert kill_matrix.plan(Fault("server_v", "server", "v", ("R713-A",), ics=(("key_material_provisioning", False),)),
+                            ("server",), CITED, external=True).runnable
