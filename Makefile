@@ -2,6 +2,7 @@
 #   make run    the conformance run against the bundled reference implementation (reports/out/latest/)
 #   make test   the project's own tests
 #   make fuzz   long fuzzing of every decoder (docs/fuzzing.md); not part of make test
+#   make fuzz-sut  `mcsec fuzz` of each reference role over its sockets (docs/fuzz.md); not part of make test
 # Both create .venv, install the package with its dependencies, and install missing system
 # packages with apt-get when run as root (otherwise they print what to install). Both are
 # idempotent: with nothing changed, set-up costs a few dpkg look-ups.
@@ -17,6 +18,9 @@ SYSTEM_PACKAGES := openssl ca-certificates chromium libpcap0.8 kamailio iproute2
 RUN_ARGS ?=
 PYTEST_ARGS ?=
 KILL_MATRIX_OUT ?= reports/out/kill-matrix
+FUZZ_SUT_CASES ?= 200
+FUZZ_SUT_SEED ?= 1
+FUZZ_SUT_OUT ?= reports/out/fuzz-sut
 # make fuzz: inputs per decoder, where the corpora, crashes and summary go, which harnesses (all when empty)
 FUZZ_INPUTS ?= 1000000
 FUZZ_OUT ?= reports/out/fuzz
@@ -26,7 +30,7 @@ FUZZ_STAMP := $(VENV)/.mcsec-fuzz-installed
 MUTATE_OUT ?= reports/out/mutation
 MUTATE_ARGS ?= --jobs 2
 
-.PHONY: run test fuzz mutate setup system-packages clean
+.PHONY: run test fuzz fuzz-sut mutate setup system-packages clean
 
 run: setup
 	$(BIN)/mcsec run $(RUN_ARGS)
@@ -36,6 +40,12 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS) tests/unit tests/e2e
 	$(BIN)/mcsec kill-matrix --out $(KILL_MATRIX_OUT)
+
+# `mcsec fuzz` against each bundled reference role (docs/fuzz.md), bounded in cases; all into one results.json
+fuzz-sut: setup
+	@status=0; for role in server core kms idm; do \
+	  $(BIN)/mcsec fuzz --role $$role --cases $(FUZZ_SUT_CASES) --seed $(FUZZ_SUT_SEED) --out $(FUZZ_SUT_OUT) || status=1; \
+	done; exit $$status
 
 # One harness after the other, one process each, each bounded by FUZZ_INPUTS inputs (atheris when it
 # installs, else hypothesis); exit status 1 when any harness found an unexpected exception.

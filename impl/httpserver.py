@@ -211,6 +211,20 @@ def _make_handler_class(router: Router, server_name: str,
             self.end_headers()
             self.wfile.write(response.body)
 
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """The answer to a method without a handler (501) or a request line that cannot be read: the
+            body the request announced is read and dropped first (up to DRAIN_LIMIT), so the client reads
+            the answer instead of a reset of a connection closed with its body unread (RFC 9112 9.6)."""
+            headers = getattr(self, "headers", None)
+            if code == HTTPStatus.NOT_IMPLEMENTED and headers is not None:
+                try:
+                    length = int(headers.get("Content-Length") or 0)
+                except ValueError:
+                    length = 0
+                if 0 < length <= DRAIN_LIMIT:
+                    self._drain(length)
+            super().send_error(code, message, explain)
+
         def do_GET(self) -> None:  # noqa: N802
             self._dispatch("GET")
 

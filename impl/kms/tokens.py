@@ -22,6 +22,7 @@ import hmac
 import json
 import logging
 import math
+import re
 import ssl
 import threading
 import time
@@ -38,6 +39,9 @@ log = logging.getLogger("mcsec.kms.tokens")
 
 ALGORITHM = "ES256"
 JWKS_REFRESH_MIN_INTERVAL_S = 10.0
+
+
+_AUTH_SCHEME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")   # RFC 7235 2.1: auth-scheme = token
 
 
 class TokenRejected(Exception):
@@ -166,6 +170,10 @@ class TokenVerifier:
                 return Principal("", None, None, self._scopes, anonymous=True)
             raise TokenRejected("", "no access token")
         scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" and _AUTH_SCHEME.fullmatch(scheme):
+            # RFC 6750 3.1: a client that "attempted using an unsupported authentication method" lacks
+            # authentication information: 401 without an error code, like no credentials at all
+            raise TokenRejected("", "another authentication scheme than Bearer")
         if scheme.lower() != "bearer" or not token.strip():
             raise TokenRejected("invalid_request", "Authorization must be a Bearer token", 400)
         return self.verify(token.strip())

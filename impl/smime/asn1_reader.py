@@ -44,6 +44,26 @@ def read(data: bytes) -> Envelope:
         raise MalformedCms(f"not a CMS structure of the profile ({type(exc).__name__})") from None
 
 
+def _no_extra_components(value: core.Asn1Value, depth: int = 0) -> None:
+    """A SEQUENCE with more components than its type defines is not a value of that type (X.680 25; the
+    types of RFC 5652 and RFC 5084 have no extension marker): MalformedCms. asn1crypto keeps such
+    components without a word, so every SEQUENCE of the parsed tree is counted."""
+    if depth > 32:
+        raise MalformedCms("nested too deep")
+    if isinstance(value, core.Sequence):
+        if value.children is None:
+            value._parse_children()
+        if len(value.children) > len(value._fields):
+            raise MalformedCms(f"{type(value).__name__} has components its type does not define")
+        for index in range(len(value.children)):
+            _no_extra_components(value._lazy_child(index), depth + 1)   # parsed on first access
+    elif isinstance(value, (core.SequenceOf, core.SetOf)):
+        for child in value:
+            _no_extra_components(child, depth + 1)
+    elif isinstance(value, core.Choice):
+        _no_extra_components(value.chosen, depth + 1)
+
+
 def _read_envelope(data: bytes) -> Envelope:
     info = cms_schema.ContentInfo.load(data, strict=True)
     outer_type = info["content_type"].dotted
@@ -54,6 +74,8 @@ def _read_envelope(data: bytes) -> Envelope:
     # asn1crypto parses lazily; every field is read inside this guarded
     # function, so an encoding error anywhere surfaces as MalformedCms.
     aed = info["content"].parse(cms_schema.AuthEnvelopedData)
+    _no_extra_components(info)
+    _no_extra_components(aed)
 
     if aed["version"].native != AUTH_ENVELOPED_DATA_VERSION:
         raise MalformedCms("AuthEnvelopedData version is not 0")
@@ -86,6 +108,7 @@ def _read_envelope(data: bytes) -> Envelope:
     if isinstance(alg["parameters"], core.Void):
         raise MalformedCms("GCMParameters missing")
     params = alg["parameters"].parse(cms_schema.GcmParameters)
+    _no_extra_components(params)
     nonce = params["aes_nonce"].native
     icv_len = 12 if isinstance(params["aes_icvlen"], core.Void) else params["aes_icvlen"].native
     if len(nonce) != NONCE_SIZE:

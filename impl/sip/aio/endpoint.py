@@ -481,7 +481,8 @@ class SipEndpoint:
     async def _call_handler(self, entry: _ServerEntry, request: Request, flow: Flow) -> None:
         txn = entry.transaction
         context = RequestContext(self, flow, txn, to_tag=new_tag())
-        handler = self._handlers.get(request.method.upper())
+        # RFC 3261 25.1: the methods are case-sensitive literals ("message" is an extension method, not MESSAGE)
+        handler = self._handlers.get(request.method)
         if handler is None:
             allow = ", ".join(sorted(m for m in self._handlers if m != "ACK"))
             extra = [("Allow", allow)] if allow else []

@@ -83,3 +83,36 @@ def test_the_lax_framing_of_the_fault_reads_the_rest_of_the_stream_as_a_request(
     answer = _exchange(server, _post(f"Content-Length: 0\r\nContent-Length: {N}\r\n", SMUGGLED))
     assert _statuses(answer) == [200, 200]
     assert hits == ["echo", "smuggled"]
+
+
+
+def test_an_unknown_method_with_a_large_body_gets_its_501_not_a_reset(tmp_path):
+    """The 501 of a method the server has no handler for comes after the announced body was read, so a
+    client still sending it reads the answer instead of a reset (RFC 9112 9.6). Found by `mcsec fuzz`: a
+    PATCH with a 200 kB form to the IdM got no answer now and then (about one in fifteen over TLS), so the
+    test sends sixty."""
+    import ssl
+
+    from mcsec.impl import httpclient
+    from mcsec.impl.testca import TestCA
+
+    ca = TestCA.create(tmp_path)
+    credentials = ca.issue_server("127.0.0.1")
+    router = Router()
+    router.add("POST", "/token", lambda r: Response(200, b"ok"))
+    server = HttpsServer(router, host="127.0.0.1", port=0, cert=credentials.cert_path, key=credentials.key_path,
+                         name="t")
+    server.start()
+    context = ssl.create_default_context(cafile=str(ca.cert_path))
+    try:
+        answers = []
+        for _ in range(60):
+            try:
+                answers.append(httpclient.request("PATCH", f"https://127.0.0.1:{server.address[1]}/token",
+                                                  body=b"grant_type=x&x=" + b"a" * 200000, context=context,
+                                                  timeout=10).status)
+            except httpclient.PeerUnavailable:
+                answers.append(None)
+    finally:
+        server.stop()
+    assert answers == [501] * 60

@@ -98,7 +98,8 @@ def test_missing_required_claims_are_refused(idm_key, missing):
         _verifier(idm_key).verify(_token(idm_key, **{missing: None}))
 
 
-@pytest.mark.parametrize("header,status,error", [(None, 401, ""), ("Basic abc", 400, "invalid_request"),
+@pytest.mark.parametrize("header,status,error", [(None, 401, ""), ("Basic abc", 401, ""), ("Token abc", 401, ""),
+                                                 ("Bearer: abc", 400, "invalid_request"),
                                                  ("Bearer ", 400, "invalid_request"),
                                                  ("Bearer not.a.jwt", 401, "invalid_token")])
 def test_authorization_header_forms(idm_key, header, status, error):

@@ -25,8 +25,15 @@ def test_no_token_gets_a_401_bearer_challenge_without_error_code(bare_client, pa
     _no_key_material(reply)
 
 
-def test_not_a_bearer_token_is_an_invalid_request(lab, tokens):
+def test_another_scheme_is_no_credentials_and_a_malformed_value_an_invalid_request(lab, tokens):
+    """RFC 6750 3.1: a client that "attempted using an unsupported authentication method" gets 401 without
+    an error code; an Authorization value that is not a scheme and credentials is invalid_request (400)."""
     headers = {"Authorization": "Basic " + tokens.user("alice")}
+    reply = httpclient.request("POST", lab.endpoints.kms_url + provxml.KEYPROV_PATH, headers=headers,
+                               context=lab.ssl_context)
+    assert reply.status == 401
+    assert "error=" not in reply.header("www-authenticate")
+    headers = {"Authorization": "Bearer: " + tokens.user("alice")}
     reply = httpclient.request("POST", lab.endpoints.kms_url + provxml.KEYPROV_PATH, headers=headers,
                                context=lab.ssl_context)
     assert reply.status == 400

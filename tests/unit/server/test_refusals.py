@@ -224,6 +224,33 @@ def test_an_asserted_identity_from_outside_the_trust_domain_is_ignored(server, u
     assert response.headers.get("Warning") == '399 example.org "No asserted identity"'
 
 
+@pytest.mark.parametrize("value", ["<sip:alice@ims.example.org", '"open <sip:alice@ims.example.org>'])
+def test_an_unsplittable_asserted_identity_is_ignored_from_outside_and_400_from_the_core(server, profile,
+                                                                                          value) -> None:
+    """A P-Asserted-Identity that does not even split into name-addrs is a malformed header field (400),
+    wherever it comes from; never a 500 (found by mcsec fuzz)."""
+    def request() -> Request:
+        r = CorePeer.request("MESSAGE", impu=profile.ixit.user("alice").impu)
+        r.headers.set("P-Asserted-Identity", value)
+        return r
+    [outside] = _from_stranger(server, [request()])
+    assert (outside.status, outside.reason) == (400, "Bad Request (malformed P-Asserted-Identity)")
+    [inside] = exchange(server, lambda core: [request()])
+    assert (inside.status, inside.reason) == (400, "Bad Request (malformed P-Asserted-Identity)")
+
+
+def test_a_method_name_in_another_case_is_another_method(server, profile) -> None:
+    """RFC 3261 25.1: method names are case-sensitive; "message" is an extension method the server does not
+    take (405), not a MESSAGE."""
+    def request() -> Request:
+        r = CorePeer.request("MESSAGE", impu=profile.ixit.user("alice").impu)
+        r.method = "message"
+        r.headers.set("CSeq", r.headers.get("CSeq").replace("MESSAGE", "message"))
+        return r
+    [response] = exchange(server, lambda core: [request()])
+    assert response.status == 405 and "MESSAGE" in (response.headers.get("Allow") or "")
+
+
 def test_a_forged_deregistration_from_outside_is_refused(server, profile) -> None:
     bob = profile.ixit.user("bob").impu
     [registered] = exchange(server, lambda core: [core.request("REGISTER", impu=bob)])

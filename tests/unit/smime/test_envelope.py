@@ -340,3 +340,40 @@ def test_a_body_read_once_opens_as_its_der(key_lookup):
     assert smime.open(envelope, key_lookup=key_lookup) == smime.open(der, key_lookup=key_lookup)
     with pytest.raises(smime.MalformedCms):
         smime.read_envelope(der[:-1])
+
+
+# ------------------------------------------------------------------ components a type does not define
+
+
+def _with_extra_component(der: bytes, path: tuple[int, ...]) -> bytes:
+    """``der`` with the last component of the SEQUENCE at ``path`` repeated after it."""
+    import copy
+
+    from mcsec.fixtures.fuzz.cmsmut import parse_der
+    root = parse_der(der)
+    node = root
+    for i in path:
+        node = node.children[i]
+    node.children.append(copy.deepcopy(node.children[-1]))
+    return root.to_bytes()
+
+
+@pytest.mark.parametrize("path,what", [((1, 0, 2, 1), "contentEncryptionAlgorithm (AlgorithmIdentifier)"),
+                                       ((1, 0, 2, 1, 1), "GCMParameters"),
+                                       ((1, 0), "AuthEnvelopedData"),
+                                       ((1, 0, 1, 0), "KEKRecipientInfo (inside the RecipientInfo CHOICE)"),
+                                       ((1, 0, 1, 0, 1), "KEKIdentifier")])
+def test_a_sequence_with_a_component_its_type_lacks_is_malformed(key_lookup, path, what):
+    """X.680: a SEQUENCE value holds the components of its type and no more (the CMS types have no extension
+    marker); the general reader must not skip one it does not know."""
+    der = _with_extra_component(sealed(), path)
+    with pytest.raises(smime.MalformedCms, match="components its type does not define"):
+        smime.open(der, key_lookup=key_lookup)
+
+
+def test_a_non_minimal_length_is_still_ber_and_opens(key_lookup):
+    """CMS is BER (RFC 5652 1.2): the strictness above concerns components, not encodings."""
+    from mcsec.fixtures.fuzz.cmsmut import parse_der
+    root = parse_der(sealed(b"ber"))
+    root.children[1].length_raw = b"\x84" + len(root.children[1].contents()).to_bytes(4, "big")
+    assert smime.open(root.to_bytes(), key_lookup=key_lookup).content == b"ber"
