@@ -20,6 +20,7 @@ def _toml_str(value: str) -> str:
 def _profile(path, info: dict, ca_cert: str, *, idm_url: str, kms_url: str, timeout_s: float = 10.0) -> None:
     lines = ['[iut]', 'name = "reference roles under test"', 'version = "test"', 'roles = ["idm", "kms"]',
              '[ics]', 'clauses = ["7.13"]', 'protection_required = true', 'idm_test_control = true',
+             'kms_key_ids_unpredictable = true',
              '[ixit]', f'kms_uri = {_toml_str(info["roles"].get("kms", {}).get("kms_uri", "kms.example.org"))}',
              f'kms_scope = {_toml_str(info["kms_scope"])}',
              'idm_test_control_secret = '

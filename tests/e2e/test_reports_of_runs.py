@@ -10,7 +10,7 @@ import pytest
 
 from mcsec.reports import results
 from mcsec.reports.scenario_detail import anchor, requirement_anchor
-from tests.e2e.conftest import FAULTY_SCENARIO, PASSING_SCENARIO, mcsec
+from tests.e2e.conftest import FAULTY_SCENARIO, FAULTY_SELECTION, PASSING_SCENARIO, mcsec
 from tests.unit.reports.html_check import Page
 from tests.unit.reports.test_compliance_html import _self_contained
 from tests.unit.reports.test_cucumber import _check_structure
@@ -96,8 +96,7 @@ def test_a_real_run_waives_its_known_deviation(tmp_path: Path):
     w = tmp_path / "w.toml"
     w.write_text(waiver("scenario", FAULTY_SCENARIO, reason="KMS clock <skew> & co"))
     out = tmp_path / "out"
-    proc = mcsec("run", "--fault", "kms_accept_expired", "--requirement", "R713-KM-CLAIMS",
-                 "--waivers", str(w), "--out", str(out))
+    proc = mcsec("run", "--fault", "kms_accept_expired", *FAULTY_SELECTION, "--waivers", str(w), "--out", str(out))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     document = json.loads((out / "results.json").read_text())
     assert document["summary"]["waived"] == 1 and document["summary"]["fail"] == 0
