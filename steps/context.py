@@ -13,7 +13,7 @@ from mcsec.fixtures.agents.idm import IdmAgent
 from mcsec.fixtures.agents.uppertester import UpperTester
 from mcsec.fixtures.lab import Lab, LabEndpoints, RoleProcess, RoleStartError
 from mcsec.fixtures.profile import Ixit, Profile
-from mcsec.fixtures.session import ConformanceSession, ScenarioRecord
+from mcsec.fixtures.session import ConformanceSession, ScenarioRecord, call_id_of
 from mcsec.fixtures.verdicts import Failed, Inconclusive, NotApplicable
 from mcsec.fixtures.wire import record as core_record
 from mcsec.fixtures.wire.capture import CaptureUnavailable, WireMessage
@@ -110,16 +110,22 @@ class ScenarioContext:
         if wire is None:
             raise Inconclusive("no wire verdict without a capture: none armed")
         try:
-            return wire.messages()
+            return self._own(wire.messages())
         except CaptureUnavailable as exc:
             raise Inconclusive(f"no wire verdict without a capture: {exc}") from None
+
+    def _own(self, messages: list[WireMessage]) -> list[WireMessage]:
+        """Leave out late retransmissions of an earlier scenario's transactions (and their answers): they
+        were judged in their own scenario, under their own keys."""
+        earlier = self.session.earlier_call_ids
+        return [m for m in messages if call_id_of(m.message) not in earlier] if earlier else messages
 
     def core_messages(self) -> list[WireMessage]:
         """Every message the SIP core received or sent during this scenario: from its own record when it
         keeps one (the reference core), otherwise from the capture of SIP-1 and SIP-2."""
         if not self.lab.core_keeps_record:
             return self.wire_messages()
-        messages = core_record.messages_of(self.lab.trace_since(self.record.log_offsets))
+        messages = self._own(core_record.messages_of(self.lab.trace_since(self.record.log_offsets)))
         if not messages:
             raise Inconclusive("the SIP core recorded no message during the scenario")
         return messages
