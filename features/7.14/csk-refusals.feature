@@ -41,6 +41,11 @@ Feature: The MCPTT server retrieves a CSK only from a valid I_MESSAGE of the ass
       | timestamped ten minutes ago                      |
       | whose key ID carries the GMK purpose tag         |
 
+    @R714-CEK-CONF
+    Examples: the KMS it names
+      | defect                                               |
+      | naming another KMS than the one of its key material |
+
   @R714-CEK-CONF @tp:MCSEC-714-REF-002 @judges:server
   Scenario: An I_MESSAGE whose SAKKE payload does not decapsulate is undecipherable
     When the test system, registered as "alice", uploads a CSK in an I_MESSAGE whose SAKKE payload was corrupted before it was signed
