@@ -204,6 +204,9 @@ _ALL: tuple[Fault, ...] = (
           ("R714-KM-TOKEN", "R714-KM-AUTH-FIRST")),
     Fault("kms_prov_ignore_subject", "kms", "provisions the key set of a user other than the token's",
           ("R714-KM-SUBJECT",)),
+    Fault("kms_prov_ignore_body_user", "kms",
+          "does not compare the user a KmsRequest body names with the token's: a keyprov request whose body names "
+          "another user gets the key set its path names", ("R714-KM-SUBJECT",)),
     Fault("kms_prov_accept_expired", "kms", "provisions with an expired access token", ("R714-KM-CLAIMS",)),
     Fault("kms_prov_wrong_period", "kms", "ignores the requested time and provisions an expired key period",
           ("R714-KM-PROV",)),
