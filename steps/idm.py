@@ -90,6 +90,10 @@ class IdmState:
         self.token_user, self.token_server = None, client_id
         return self._received(self.ctx.idm.client_credentials_request(client_id, secret))
 
+    def client_id_only(self, client_id: str) -> HttpReply:
+        self.token_user, self.token_server = None, client_id
+        return self._received(self.ctx.idm.client_id_only_request(client_id))
+
     def _received(self, answer: HttpReply) -> HttpReply:
         self.token_answer, self.token_received_at = answer, time.time()
         return answer
@@ -197,6 +201,8 @@ TOKEN_REFUSALS = phrases.Phrases("TokenRefusal", {
         TokenRefusal(400, frozenset({"invalid_request", "invalid_grant"})),
     'HTTP 401, a Basic challenge and the error "invalid_client"':
         TokenRefusal(401, frozenset({"invalid_client"}), challenge="Basic"),
+    'HTTP 400 or 401 and the error "invalid_client"':
+        TokenRefusal(400, frozenset({"invalid_client"}), other_statuses=frozenset({401})),
 })
 """How RFC 6749 5.2 (with RFC 7636 4.6) says a token request is refused."""
 
@@ -297,6 +303,11 @@ def redeem_redirect_near_miss(ctx: ScenarioContext, idm_state: IdmState, near: p
                     SECRETS))
 def server_client_credentials(ctx: ScenarioContext, idm_state: IdmState, server: str, secret: phrases.Phrase) -> None:
     idm_state.client_credentials(ctx.ixit.server(server).client_id, secret.value(ctx.ixit, server))
+
+
+@when(parsers.parse('the MCPTT server "{server}" asks the IdM for a token with its client_id in the form and no secret'))
+def server_client_id_only(ctx: ScenarioContext, idm_state: IdmState, server: str) -> None:
+    idm_state.client_id_only(ctx.ixit.server(server).client_id)
 
 
 @when(parsers.parse('"{user}" asks the IdM for a token with the client credentials grant, her username and password '

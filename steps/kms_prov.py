@@ -3,11 +3,14 @@ certcache): who gets IBC key material, and what it is."""
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
+from urllib.parse import quote
 
 from pytest_bdd import parsers, then, when
 
 from mcsec.fixtures.verdicts import Failed
 from mcsec.impl.ibc.uid import unix_to_ntp
+from mcsec.impl.kms import provxml
 from mcsec.impl.kms.provclient import KeySetRejected, ProvReply, validate_key_set
 from mcsec.steps import phrases
 from mcsec.steps.context import ScenarioContext, peer
@@ -50,6 +53,18 @@ def prov_minted(ctx: ScenarioContext, kms: KmsState, tokens: TokenState, user: s
 @when(parsers.parse('"{holder}" asks the KMS for the key set of "{user}"'))
 def prov_other_user(ctx: ScenarioContext, kms: KmsState, tokens: TokenState, holder: str, user: str) -> None:
     _ask(ctx, kms, "keyprov", tokens.access[holder], user)
+
+
+@when(parsers.parse('"{holder}" asks the KMS for her own key set in the path, with a request body naming "{user}"'))
+def prov_body_names_other(ctx: ScenarioContext, kms: KmsState, tokens: TokenState, holder: str, user: str) -> None:
+    """A keyprov request whose path names the token's own user and whose KmsRequest names another user:
+    the request asks for the other user's key material (docs/kms-provisioning.md)."""
+    client = ctx.prov_client()
+    own = ctx.ixit.user(holder).mcptt_id
+    body = provxml.build_request(provxml.ProvRequest(user_uri=ctx.ixit.user(user).mcptt_id, kms_uri=ctx.ixit.kms_uri,
+                                                     time=datetime.now(timezone.utc)))
+    with peer("the KMS"):
+        kms.reply = client.post(f"{provxml.KEYPROV_PATH}/{quote(own, safe='')}", tokens.access[holder], body)
 
 
 @when(parsers.parse('the MCPTT server "{server}" asks the KMS for the key set of "{user}"'))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from pytest_bdd import given, parsers, then, when
@@ -18,7 +19,16 @@ from mcsec.fixtures.oracles.confidentiality import exposure_findings, protection
 from mcsec.fixtures.verdicts import Failed, Inconclusive
 from mcsec.fixtures.wire.points import SIP1, SIP2
 from mcsec.impl.kms.cekstore import CEK_PURPOSE_TAG
-from mcsec.impl.mcptt.body import OutgoingBody, SealingKey, SipBinding, build_body, key_id_bytes
+from mcsec.impl.mcptt.body import (
+    PROTECTED_CONTENT_TYPE,
+    PROTECTED_DISPOSITION,
+    OutgoingBody,
+    SealingKey,
+    SipBinding,
+    build_body,
+    key_id_bytes,
+    seal_info,
+)
 from mcsec.impl.mcptt.info import McpttInfo
 from mcsec.impl.sip import make_request
 from mcsec.steps import phrases
@@ -252,6 +262,45 @@ def ua_sends_foreign_cek(ctx: ScenarioContext, sip: SipState, tokens: TokenState
                                               key=SealingKey(cek.key_id, cek.key), binding=b,
                                               stamp=_stamp(ctx)),
                    extra_headers=[("P-Asserted-Identity", f"<{claimed.impu}>")])
+
+
+def _stale_sent_at(ctx: ScenarioContext) -> datetime:
+    """A sending time outside the MCPTT server's declared replay window (ixit.timers.replay_window_s) in the
+    past, by the clock skew the profile allows (ixit.timers.clock_skew_s)."""
+    timers = ctx.ixit.timers
+    return datetime.now(timezone.utc) - timedelta(seconds=timers.replay_window_s + timers.clock_skew_s)
+
+
+def _another_message(binding: SipBinding) -> SipBinding:
+    """The binding of another MESSAGE of the same sender: a new Call-ID, the same CSeq and method."""
+    return SipBinding(f"{secrets.token_hex(12)}@mcsec.invalid", binding.cseq, binding.method)
+
+
+STAMP_DEFECTS = phrases.Phrases("StampDefect", {
+    "whose replay stamp is older than the replay window":
+        lambda ctx, key, info, binding: seal_info(info, key, binding, sent_at=_stale_sent_at(ctx)),
+    "with no replay stamp":
+        lambda ctx, key, info, binding: seal_info(info, key, binding, stamp=False),
+    "whose replay stamp is bound to another MESSAGE":
+        lambda ctx, key, info, binding: seal_info(info, key, _another_message(binding)),
+})
+"""A fresh protected body (a new nonce) whose replay stamp has one defect, and how the test system seals it."""
+
+
+@when(parsers.parse('the test system, registered as "{user}", sends a MESSAGE under her own CEK'))
+def ua_sends_own_cek(ctx: ScenarioContext, sip: SipState, tokens: TokenState, user: str) -> None:
+    cek = _cek_of(ctx, tokens, user)
+    sip.ua_message(user, lambda b: build_body(_info(ctx, user), key=SealingKey(cek.key_id, cek.key), binding=b,
+                                              stamp=_stamp(ctx)))
+
+
+@when(phrases.parse('the test system, registered as "{user}", sends a MESSAGE under her own CEK {defect:StampDefect}',
+                    STAMP_DEFECTS))
+def ua_sends_stamp_defect(ctx: ScenarioContext, sip: SipState, tokens: TokenState, user: str, defect) -> None:
+    cek = _cek_of(ctx, tokens, user)
+    key = SealingKey(cek.key_id, cek.key)
+    sip.ua_message(user, lambda b: OutgoingBody(PROTECTED_CONTENT_TYPE, defect.value(ctx, key, _info(ctx, user), b),
+                                                PROTECTED_DISPOSITION))
 
 
 @when(parsers.parse('the test system, registered as "{user}", sends a MESSAGE with a required body of type '

@@ -79,3 +79,16 @@ Feature: MCPTT identities in SIP bodies are protected end to end under the KMS-d
   Scenario: When protection is not required, a sensitive body sent in clear is accepted
     When the test system, registered as "bob", sends a MESSAGE with the mcptt-info in clear
     Then the MCPTT server answers 200
+
+  @R713-SMIME-REPLAY @tp:MCSEC-713-SIP-011 @judges:server @ics:replay_stamp
+  Scenario Outline: A fresh protected body whose replay stamp is stale, missing or bound to another MESSAGE is refused
+    When the test system, registered as "bob", sends a MESSAGE under her own CEK
+    Then the MCPTT server answers 200
+    When the test system, registered as "bob", sends a MESSAGE under her own CEK <defect>
+    Then the MCPTT server answers 403
+
+    Examples:
+      | defect                                              |
+      | whose replay stamp is older than the replay window  |
+      | with no replay stamp                                |
+      | whose replay stamp is bound to another MESSAGE      |

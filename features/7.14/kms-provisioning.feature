@@ -91,3 +91,10 @@ Feature: The KMS provisions IBC key material only to users authorised by their K
       | request                                                         |
       | the MCPTT server "mcptt-as" asks the KMS for the key set of "alice" |
       | "alice" asks the KMS for the key set of the MCPTT server "mcptt-as" |
+
+  @R714-KM-SUBJECT @tp:MCSEC-714-KMS-007 @judges:kms
+  Scenario: A keyprov request whose body names another user than the token's is refused
+    Given "bob" has authenticated at the IdM with the authorization code flow and PKCE
+    When "bob" asks the KMS for her own key set in the path, with a request body naming "alice"
+    Then the KMS refuses the request
+    And no IBC key material is given

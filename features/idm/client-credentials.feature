@@ -34,3 +34,8 @@ Feature: The IdM gives an MCPTT server principal a KMS access token only for its
   Scenario: A user's name and password obtain no token with the client credentials grant
     When "alice" asks the IdM for a token with the client credentials grant, her username and password as client_id and secret
     Then the IdM refuses the token request with HTTP 401, a Basic challenge and the error "invalid_client" and issues no access token
+
+  @ROIDC-CLIENT-AUTH @tp:MCSEC-IDM-015
+  Scenario: A client credentials request naming a server's client_id with no secret obtains no token
+    When the MCPTT server "mcptt-as" asks the IdM for a token with its client_id in the form and no secret
+    Then the IdM refuses the token request with HTTP 400 or 401 and the error "invalid_client" and issues no access token

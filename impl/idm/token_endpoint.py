@@ -121,6 +121,10 @@ class TokenEndpoint:
                 raise OAuthError("invalid_request", "client_id differs from the authenticated client")
         elif form_id is not None and form_secret is not None:
             client_id, secret = form_id, form_secret
+        elif form_id is not None and "idm_client_id_without_secret" in self._config.faults \
+                and self._config.server(form_id) is not None:
+            return self._issued(self._tokens.server_access_token(self._config.server(form_id),
+                                                                 self._server_scope(params)))
         else:
             raise _invalid_client("client authentication is required", tried_basic=True)
         faults = self._config.faults

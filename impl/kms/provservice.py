@@ -142,6 +142,7 @@ class ProvisioningService:
             identity = self._identity(principal)
             message = self._parse_body(request)
             if message is not None and identity is not None and message.user_uri != identity \
+                    and "kms_prov_ignore_body_user" not in self._faults \
                     and not (self._unbound(principal) or self._acting_server(principal, identity)):
                 raise Refusal(ProvErrorCode.USER_MISMATCH, "token belongs to another user")
             return action(request, principal, identity, message)

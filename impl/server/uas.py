@@ -40,10 +40,10 @@ from mcsec.impl.server.config import ServerConfig
 from mcsec.impl.server.csk_store import BoundCsk, CskStore
 from mcsec.impl.server.csk_upload import CskReceiver, UploadRefused, Uploader
 from mcsec.impl.server.keystore import KeyServiceUnavailable, KeyStore
+from mcsec.impl.server.replay_faults import server_guard
 from mcsec.impl.sip import InvalidHeaderValue, Request, Response, SipError, SipUri, parse_uri
 from mcsec.impl.sip.aio import RequestContext, SipEndpoint
 from mcsec.impl.sip.header_values import parse_name_address
-from mcsec.impl.smime import ReplayGuard
 
 log = logging.getLogger("mcsec.server")
 
@@ -88,7 +88,7 @@ class McpttUas:
         self.csks: CskStore = csk.store if csk is not None else CskStore()
         self.faults: Faults = config.faults
         self._csks_used: set[int] = set()  # Key IDs of CSKs a body was opened under (used by a fault only)
-        self.guard = ReplayGuard(config.replay)
+        self.guard = server_guard(config.replay, self.faults)
         self.registrations: dict[str, str] = {}  # IMPU -> MCPTT ID
         self._users: dict[str, tuple[str, str]] = {}
         for impu, mcptt_id in config.users.items():

@@ -56,7 +56,7 @@ def test_the_server_reads_back_what_the_lab_writes(profile):
     assert again == config and again.faults.names() == ["server_ignore_key_id"]
     assert again.trusted_peers == (HostPort("127.0.0.1", 5062),) and again.trusts(("127.0.0.1", 5062))
     assert not again.trusts(("127.0.0.1", 5063))
-    assert again.replay.window == timedelta(seconds=roleconfigs.REPLAY_WINDOW_S)
+    assert again.replay.window == timedelta(seconds=profile.ixit.timers.replay_window_s)
 
 
 def test_a_changed_copy_is_read_back_as_changed(profile):
