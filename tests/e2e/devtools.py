@@ -206,3 +206,16 @@ class Browser:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def page_errors(events: list[dict]) -> list[dict]:
+    """The events of a page load that are errors: a script exception, console.error or console.assert,
+    or a log entry of level error."""
+    return [e for e in events if e["method"] == "Runtime.exceptionThrown"
+            or (e["method"] == "Runtime.consoleAPICalled" and e["params"].get("type") in ("error", "assert"))
+            or (e["method"] == "Log.entryAdded" and e["params"]["entry"].get("level") == "error")]
+
+
+def requested_urls(events: list[dict]) -> list[str]:
+    """Every URL the page asked for while loading."""
+    return [e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"]

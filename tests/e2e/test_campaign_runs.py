@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from tests.e2e.conftest import RunResult, mcsec
-from tests.e2e.devtools import CHROMIUM, Browser
+from tests.e2e.devtools import CHROMIUM, Browser, page_errors, requested_urls
 
 CAMPAIGN = """
 [campaign]
@@ -96,11 +96,9 @@ def test_the_interop_matrix_opens_in_chromium_without_errors(campaign_run):
         links = browser.evaluate("Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href'))")
         browser.send("Runtime.evaluate", expression="1")   # drain events raised while loading
         events = list(browser.events)
-    errors = [e for e in events if e["method"] == "Runtime.exceptionThrown"
-              or (e["method"] == "Runtime.consoleAPICalled" and e["params"].get("type") in ("error", "assert"))
-              or (e["method"] == "Log.entryAdded" and e["params"]["entry"].get("level") == "error")]
+    errors = page_errors(events)
     assert not errors, errors
-    requests = [e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"]
+    requests = requested_urls(events)
     assert all(u.startswith("file:") for u in requests), requests
     assert state == "complete" and failing >= 1
     assert all((campaign_run.out / h.split("#")[0]).exists() for h in links if h and not h.startswith("#")), links

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mcsec.reports import results
-from tests.e2e.devtools import CHROMIUM, Browser
+from tests.e2e.devtools import CHROMIUM, Browser, page_errors, requested_urls
 
 BROWSER_TIMEOUT_S = 30
 
@@ -38,11 +38,9 @@ def test_the_report_opens_in_chromium_without_errors(real_run: Path):
                             clip={"x": 0, "y": 0, "width": width, "height": min(bottom, 12000), "scale": 1})
         browser.send("Runtime.evaluate", expression="1")   # drain events raised while loading
         events = list(browser.events)
-    errors = [e for e in events if e["method"] == "Runtime.exceptionThrown"
-              or (e["method"] == "Runtime.consoleAPICalled" and e["params"].get("type") in ("error", "assert"))
-              or (e["method"] == "Log.entryAdded" and e["params"]["entry"].get("level") == "error")]
+    errors = page_errors(events)
     assert not errors, errors
-    requests = [e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"]
+    requests = requested_urls(events)
     assert all(u.startswith("file:") for u in requests), requests
     assert state == "complete" and scripts == 0 and ladders_ok
     assert rows == len(document["requirements"]) and rows > 0
@@ -66,5 +64,6 @@ def test_the_browser_client_reports_script_errors(tmp_path: Path):
         browser.send("Page.navigate", url=bad.as_uri())
         browser.wait_event("Page.loadEventFired")
         browser.send("Runtime.evaluate", expression="1")
-        methods = [e["method"] for e in browser.events]
-    assert "Runtime.exceptionThrown" in methods and "Runtime.consoleAPICalled" in methods
+        events = list(browser.events)
+    methods = {e["method"] for e in page_errors(events)}
+    assert {"Runtime.exceptionThrown", "Runtime.consoleAPICalled"} <= methods
