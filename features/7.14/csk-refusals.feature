@@ -45,6 +45,7 @@ Feature: The MCPTT server retrieves a CSK only from a valid I_MESSAGE of the ass
     Examples: the KMS it names
       | defect                                               |
       | naming another KMS than the one of its key material |
+      | naming a KMS whose URI extends that of its own      |
 
   @R714-CEK-CONF @tp:MCSEC-714-REF-002 @judges:server
   Scenario: An I_MESSAGE whose SAKKE payload does not decapsulate is undecipherable
