@@ -123,10 +123,16 @@ def baseline_passes(matrix: dict) -> bool:
     return baseline.get(verdicts.PASS, 0) > 0 and all(n == 0 for v, n in baseline.items() if v not in ok)
 
 
-def unkilled(rows: list[dict], scenario_ids: list[str]) -> list[str]:
-    """The scenarios no fault made fail: they could pass vacuously."""
+def unkilled(rows: list[dict], scenario_ids: list[str], explained: dict[str, str] | None = None) -> list[str]:
+    """The scenarios no fault made fail (they could pass vacuously), but those ``explained`` lists."""
     killed = {s for row in rows for s in row.get("killed_by", [])}
-    return [s for s in scenario_ids if s not in killed]
+    return [s for s in scenario_ids if s not in killed and s not in (explained or {})]
+
+
+def unkilled_explained(rows: list[dict], scenario_ids: list[str], explained: dict[str, str]) -> dict[str, str]:
+    """The listed scenarios no fault made fail, with why."""
+    killed = {s for row in rows for s in row.get("killed_by", [])}
+    return {s: explained[s] for s in scenario_ids if s not in killed and s in explained}
 
 
 def exit_status(matrix: dict) -> int:

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcsec.impl.faults import REGISTRY
+from mcsec.impl.faults import REGISTRY, UNKILLED_EXPLAINED
 from mcsec import __version__
 from mcsec.catalogue import citations, load_catalogue, scan_scenarios
 from mcsec.reports import kill_matrix, manifest, outputs, results
@@ -225,6 +225,7 @@ def main(args: argparse.Namespace) -> int:
     # only what judges a faulty role: the in-lab matrix answers that question)
     every_fault = not args.fault and not args.external
     base_doc = baseline.document if baseline else None
+    scenario_ids = [s.id for s in scan_scenarios()]
     matrix = {
         "suite": {"name": "mcsec", "version": __version__, "started": started.isoformat(timespec="seconds"),
                   "finished": finished.isoformat(timespec="seconds"),
@@ -234,7 +235,10 @@ def main(args: argparse.Namespace) -> int:
         "baseline_status": baseline.exit_status if baseline else None,
         "totals": kill_matrix.totals(ordered),
         "faults": ordered,
-        "unkilled_scenarios": kill_matrix.unkilled(ordered, [s.id for s in scan_scenarios()]) if every_fault else [],
+        "unkilled_scenarios": (kill_matrix.unkilled(ordered, scenario_ids, UNKILLED_EXPLAINED)
+                               if every_fault else []),
+        "unkilled_explained": (kill_matrix.unkilled_explained(ordered, scenario_ids, UNKILLED_EXPLAINED)
+                               if every_fault else {}),
     }
     if args.external:
         matrix["baselines"] = {role: {"summary": r.document["summary"] if r.document else {},
@@ -263,6 +267,8 @@ def main(args: argparse.Namespace) -> int:
     for row in ordered:
         if row["status"] == kill_matrix.SURVIVED:
             print(f"mcsec kill-matrix: SURVIVED {row['fault']}: {row['reason']}", file=sys.stderr)
+    for sid, why in matrix["unkilled_explained"].items():
+        print(f"mcsec kill-matrix: no fault makes {sid} fail (listed): {why}", file=sys.stderr)
     if matrix["unkilled_scenarios"]:
         print(f"mcsec kill-matrix: {len(matrix['unkilled_scenarios'])} scenario(s) no fault makes fail (they could "
               f"pass vacuously): {', '.join(matrix['unkilled_scenarios'])}", file=sys.stderr)

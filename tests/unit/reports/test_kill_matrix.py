@@ -80,3 +80,15 @@ def test_a_fault_showing_only_under_a_lab_only_ics_item_is_not_runnable_in_the_e
                             ("kms",), CITED, external=True).runnable
     assert kill_matrix.plan(Fault("server_v", "server", "v", ("R713-A",), ics=(("key_material_provisioning", False),)),
                             ("server",), CITED, external=True).runnable
+
+
+def test_a_scenario_no_fault_kills_fails_the_matrix_unless_listed_with_why():
+    from mcsec.catalogue import scan_scenarios
+    from mcsec.impl.faults import UNKILLED_EXPLAINED
+
+    rows = [{"fault": "f", "status": kill_matrix.KILLED, "killed_by": ["s1"]}]
+    assert kill_matrix.unkilled(rows, ["s1", "s2", "s3"], {"s3": "why"}) == ["s2"]
+    assert kill_matrix.unkilled_explained(rows, ["s1", "s2", "s3"], {"s3": "why", "s1": "stale"}) == {"s3": "why"}
+    # every listed scenario exists, and says why
+    ids = {s.id for s in scan_scenarios()}
+    assert all(sid in ids and len(why) > 20 for sid, why in UNKILLED_EXPLAINED.items())
