@@ -181,6 +181,13 @@ class Browser:
                     return message
         raise DevToolsError(f"no {method} within {self.timeout:.0f} s")
 
+    def load(self, url: str) -> None:
+        """Open ``url`` with the page, runtime, log and network events on, and wait until it has loaded."""
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.send(f"{domain}.enable")
+        self.send("Page.navigate", url=url)
+        self.wait_event("Page.loadEventFired")
+
     def evaluate(self, expression: str):
         result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
         if "exceptionDetails" in result:

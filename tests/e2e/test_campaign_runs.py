@@ -87,10 +87,7 @@ def test_the_interop_matrix_opens_in_chromium_without_errors(campaign_run):
     assert os.access(CHROMIUM, os.X_OK), "chromium is missing: `make test` installs it (Debian package chromium)"
     page_url = Path(campaign_run.out / "interop-matrix.html").resolve().as_uri()
     with Browser(timeout=30) as browser:
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            browser.send(f"{domain}.enable")
-        browser.send("Page.navigate", url=page_url)
-        browser.wait_event("Page.loadEventFired")
+        browser.load(page_url)
         state = browser.evaluate("document.readyState")
         failing = browser.evaluate("document.querySelectorAll('td.cell.st-fail').length")
         links = browser.evaluate("Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href'))")
