@@ -68,27 +68,60 @@ def test_a_phrase_table_matches_whole_phrases_only():
     assert "with its signature cut off" in FORGERIES
 
 
-def test_the_step_lookup_cache_answers_what_pytest_bdd_answers_once_per_module_type_and_text():
-    from types import SimpleNamespace
-
+def test_the_step_lookup_cache_answers_what_pytest_bdd_answers_for_every_step_of_the_features():
+    """The cache lists the module's step definitions once and matches each step against them; pytest-bdd
+    asks pytest per fixture name per step. Both must find the same definitions, in the same order, for
+    every step text of every scenario the suite has (and the cache must be the one installed)."""
     from mcsec.fixtures.plugin import _StepLookupCache, bdd_scenario
+    from mcsec.runner import SCENARIO_MODULE
 
-    calls = []
+    original = bdd_scenario.find_fixturedefs_for_step
+    compared: dict[tuple, tuple[list, list]] = {}
 
-    def original(step, fixturemanager, node):
-        calls.append((step.type, step.name, node.path))
-        yield f"{step.type}:{step.name}"
+    class Compare:
+        @pytest.hookimpl(trylast=True)
+        def pytest_collection_modifyitems(self, session, config, items):
+            from pytest_bdd.scenario import scenario_wrapper_template_registry
 
-    cache = _StepLookupCache(original)
-    node_a, node_b = SimpleNamespace(path="scenarios.py"), SimpleNamespace(path="other.py")
-    given = SimpleNamespace(type="given", name="the IdM server and the KMS are reachable")
-    assert list(cache.lookup(given, None, node_a)) == ["given:the IdM server and the KMS are reachable"]
-    assert list(cache.lookup(given, None, node_a)) == ["given:the IdM server and the KMS are reachable"]
-    assert list(cache.lookup(SimpleNamespace(type="then", name=given.name), None, node_a)) == [f"then:{given.name}"]
-    list(cache.lookup(given, None, node_b))
-    assert len(calls) == 3   # once per (module, type, text)
+            cache = _StepLookupCache(original)
+            for item in items:
+                template = scenario_wrapper_template_registry.get(getattr(item, "function", None))
+                example = getattr(getattr(item, "callspec", None), "params", {}).get("_pytest_bdd_example")
+                for step in template.render(example or {}).steps:
+                    key = (step.type, step.name)
+                    if key not in compared:
+                        compared[key] = (list(original(step, session._fixturemanager, item)),
+                                         list(cache.lookup(step, session._fixturemanager, item)))
+
+    args = [str(SCENARIO_MODULE), "-p", "no:terminal", "-p", "no:cacheprovider", "--rootdir",
+            str(SCENARIO_MODULE.parent), "-c", os.devnull, "--import-mode=importlib", "-o", "python_files=scenarios.py",
+            "-W", "ignore::DeprecationWarning", "--collect-only"]
+    for step_module in STEP_MODULES:
+        args += ["-p", step_module]
+    assert pytest.main(args, plugins=[Compare()]) == pytest.ExitCode.OK
+    assert len(compared) > 300  # every step text of the features, not a handful
+    differ = [key for key, (slow, cached) in compared.items() if slow != cached]
+    assert not differ, differ[:5]
+    assert all(slow for slow, _ in compared.values())  # every step has a definition: the comparison saw some
     before = bdd_scenario.find_fixturedefs_for_step
     installed = _StepLookupCache.install()
     assert bdd_scenario.find_fixturedefs_for_step == installed.lookup
     installed.uninstall()
     assert bdd_scenario.find_fixturedefs_for_step is before
+
+
+def test_the_step_lookup_cache_tells_step_types_apart():
+    from types import SimpleNamespace
+
+    from mcsec.fixtures.plugin import _StepLookupCache
+
+    cache = _StepLookupCache(None)
+    given_def, then_def, any_def = object(), object(), object()
+    parser = SimpleNamespace(is_matching=lambda name: name == "the KMS answers")
+    cache.candidates["scenarios.py"] = [(given_def, SimpleNamespace(type="given", parser=parser)),
+                                        (then_def, SimpleNamespace(type="then", parser=parser)),
+                                        (any_def, SimpleNamespace(type=None, parser=parser))]
+    node = SimpleNamespace(path="scenarios.py")
+    assert list(cache.lookup(SimpleNamespace(type="then", name="the KMS answers"), None, node)) == [then_def, any_def]
+    assert list(cache.lookup(SimpleNamespace(type="when", name="the KMS answers"), None, node)) == [any_def]
+    assert list(cache.lookup(SimpleNamespace(type="then", name="the KMS answer"), None, node)) == []
