@@ -13,7 +13,6 @@ import datetime as _dt
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -62,11 +61,12 @@ class RunResult:
 
 
 class Runs:
-    """Starts `mcsec run` subprocesses, each in its own process group, and stops them all if asked."""
+    """Starts `mcsec run` processes (forked from a warm fork server), each in a session of its own, and
+    stops them all if asked."""
 
     def __init__(self, timeout_s: float):
         self.timeout_s = timeout_s
-        self._live: set[subprocess.Popen] = set()
+        self._live: set = set()
         self._lock = threading.Lock()
 
     def run(self, out_dir: Path, extra: list[str], served: tuple[str, list[str], list[str]] | None = None,
@@ -91,23 +91,25 @@ class Runs:
     def _run(self, out_dir: Path, extra: list[str]) -> RunResult:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "results.json").unlink(missing_ok=True)
-        env = {k: v for k, v in os.environ.items() if k != "MCSEC_FAULTS"}
-        command = [sys.executable, "-m", "mcsec.cli", "run", "--jobs", "1", "--out", str(out_dir), *extra]
+        argv = ["run", "--jobs", "1", "--out", str(out_dir), *extra]
         started = time.monotonic()
-        with open(out_dir / "run.log", "wb") as log:
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       env=env, start_new_session=True)
-            with self._lock:
-                self._live.add(process)
-            problem = ""
-            try:
-                code = process.wait(timeout=self.timeout_s)
-            except subprocess.TimeoutExpired:
+        process = _forking().Process(target=_run_in_child, args=(argv, str(out_dir / "run.log")),
+                                     name=f"mcsec run {out_dir.name}", daemon=False)
+        with self._lock:
+            process.start()
+            self._live.add(process)
+        problem = ""
+        try:
+            process.join(self.timeout_s)
+            if process.exitcode is None:
                 self._stop(process)
-                code, problem = None, f"timed out after {self.timeout_s:.0f} s"
-            finally:
-                with self._lock:
-                    self._live.discard(process)
+                problem = f"timed out after {self.timeout_s:.0f} s"
+            code = process.exitcode if not problem else None
+            if code is not None and code < 0:  # killed by a signal: no results to read
+                code, problem = None, f"ended by signal {-code}"
+        finally:
+            with self._lock:
+                self._live.discard(process)
         duration = time.monotonic() - started
         try:
             document = results.load(out_dir / "results.json") if code is not None else None
@@ -116,23 +118,64 @@ class Runs:
         return RunResult(document, code, duration, problem)
 
     @staticmethod
-    def _stop(process: subprocess.Popen) -> None:
+    def _stop(process) -> None:
         for sig, grace in ((signal.SIGTERM, STOP_GRACE_S), (signal.SIGKILL, STOP_GRACE_S)):
             try:
-                os.killpg(process.pid, sig)
+                os.killpg(process.pid, sig)  # the run and the roles it started (its own session)
             except (ProcessLookupError, PermissionError):
                 return
-            try:
-                process.wait(timeout=grace)
+            process.join(grace)
+            if process.exitcode is not None:
                 return
-            except subprocess.TimeoutExpired:
-                continue
 
     def stop_all(self) -> None:
         with self._lock:
             live = list(self._live)
         for process in live:
             self._stop(process)
+
+
+# What every run imports before its first scenario (pytest, the plugin, the lab, scapy's filter compiler):
+# imported once in the fork server, so that each of the ~115 runs of a matrix starts warm. Step modules
+# are not preloaded: pytest imports them itself, with its assertion rewriting, in each run.
+_PRELOAD = ["mcsec.cli", "mcsec.commands.run", "mcsec.runner", "mcsec.fixtures.plugin", "mcsec.fixtures.wire.capture",
+            "mcsec.reports.outputs", "pytest_bdd", "scapy.arch.common"]
+_FORKING = None
+
+
+def _forking():
+    """The fork server runs are started from: one process, single-threaded, with _PRELOAD imported."""
+    global _FORKING
+    if _FORKING is None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(_PRELOAD)
+        _FORKING = context
+    return _FORKING
+
+
+def _run_in_child(argv: list[str], log_path: str) -> None:
+    """`mcsec run ARGV` in a process forked from the warm fork server: a session of its own (so a timeout
+    stops it and its roles together), stdin from /dev/null, stdout and stderr to ``log_path``, no
+    MCSEC_FAULTS from the matrix's own environment."""
+    os.setsid()
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    os.close(null)
+    os.environ.pop("MCSEC_FAULTS", None)
+    from mcsec.cli import main as mcsec_main
+
+    try:
+        code = mcsec_main(argv)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    sys.exit(code)
 
 
 def _progress(n: int, total: int, row: dict) -> str:
