@@ -34,7 +34,7 @@ from mcsec.impl.sip import Request, Response, make_2xx_ack, make_request
 from mcsec.impl.sip.aio import RequestContext
 from mcsec.steps import phrases
 from mcsec.steps.context import ScenarioContext, failed_if
-from mcsec.steps.sip import GROUP_ID, METHODS, ORDINALS, SipState, _cek_of, sensitive_values, ut_call
+from mcsec.steps.sip import GROUP_ID, METHODS, ORDINALS, SipState, cek_of, sensitive_values, ut_call
 from mcsec.steps.tokens import TokenState
 
 
@@ -180,7 +180,7 @@ def _mutation(client: ClientState, defect: str):
         unknown = key_id_bytes((CEK_PURPOSE_TAG << 28) | secrets.randbits(28))
         return lambda response: surgery.swap_key_id(response, unknown)
     if defect == "bob":
-        other = _cek_of(client.ctx, client.tokens, "bob")
+        other = cek_of(client.ctx, client.tokens, "bob")
         return lambda response: surgery.swap_key_id(response, key_id_bytes(other.key_id))
     raise ValueError(defect)
 

@@ -34,6 +34,7 @@ class KmsState:
     ceks: dict[str, KmsCek] = field(default_factory=dict)
     issued: list[KmsCek] = field(default_factory=list)
     last_key_id: int | None = None
+    sent_url: str | None = None          # the URL the last provisioning request was posted to
 
     def issue(self, token: str | None, user: str, server: str) -> CekReply:
         x = self.ctx.ixit

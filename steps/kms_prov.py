@@ -9,7 +9,7 @@ from urllib.parse import quote
 from pytest_bdd import parsers, then, when
 
 from mcsec.fixtures.verdicts import Failed
-from mcsec.impl.ibc.uid import unix_to_ntp
+from mcsec.impl.ibc.uid import seconds_to_ntp64, unix_to_ntp
 from mcsec.impl.kms import provxml
 from mcsec.impl.kms.provclient import KeySetRejected, ProvReply, validate_key_set
 from mcsec.steps import phrases
@@ -19,6 +19,31 @@ from mcsec.steps.kms import KmsState
 from mcsec.steps.tokens import FORGERIES, TokenState, forged
 
 REQUESTS = phrases.Phrases("Request", {"init": "init", "keyprov": "keyprov", "certcache": "certcache"})
+
+
+def _time_segment() -> str:
+    """The time path parameter for now: a 64-bit NTP-UTC timestamp in hex (TS 33.180 D.2)."""
+    return f"{seconds_to_ntp64(unix_to_ntp(time.time())):016X}"
+
+
+KEYPROV_FORMS = phrases.Phrases("KeyprovForm", {
+    "naming no user URI in its path": lambda uri: provxml.KEYPROV_PATH,
+    "naming her user URI alone in its path": lambda uri: f"{provxml.KEYPROV_PATH}/{quote(uri, safe='')}",
+    "naming her user URI and the time now in its path":
+        lambda uri: f"{provxml.KEYPROV_PATH}/{quote(uri, safe='')}/{_time_segment()}",
+})
+"""The Request-URI forms of a KMS KeyProvision request (TS 33.180 D.2): the bare keyprov resource, a user URI
+in a subdirectory of it, and a time after the user URI; each the path for the user URI ``uri``."""
+
+PATHS = {"init": lambda uri: provxml.INIT_PATH, "certcache": lambda uri: provxml.CERTCACHE_PATH,
+         "keyprov": KEYPROV_FORMS["naming her user URI and the time now in its path"]}
+
+
+def _kms_request(ctx: ScenarioContext, user_uri: str, client_req_url: str | None = None) -> bytes:
+    """A KmsRequest as TS 33.180 D.2.2 lays it out: the user, the KMS, the time and the request URL."""
+    return provxml.build_request(provxml.ProvRequest(user_uri=user_uri, kms_uri=ctx.ixit.kms_uri,
+                                                     time=datetime.now(timezone.utc),
+                                                     client_req_url=client_req_url))
 
 
 def _ask(ctx: ScenarioContext, kms: KmsState, request: str, token: str | None, user: str,
@@ -84,6 +109,45 @@ def prov_own(ctx: ScenarioContext, kms: KmsState, ibc: IbcState, tokens: TokenSt
         raise Failed(f"the KMS gave no certificate: HTTP {init.status} {init.problem or ''}".rstrip())
     ibc.certificate = init.certificate
     _ask(ctx, kms, "keyprov", tokens.access[user], user)
+
+
+@when(phrases.parse('"{user}" asks the KMS for its certificate and for her key set with a keyprov request '
+                    '{form:KeyprovForm}', KEYPROV_FORMS))
+def prov_own_form(ctx: ScenarioContext, kms: KmsState, ibc: IbcState, tokens: TokenState, user: str, form) -> None:
+    """The KMS certificate, then a keyprov request in one of the Request-URI forms of TS 33.180 D.2, with a
+    KmsRequest naming the user."""
+    init = _ask(ctx, kms, "init", tokens.access[user], user)
+    if init.status != 200 or init.certificate is None:
+        raise Failed(f"the KMS gave no certificate: HTTP {init.status} {init.problem or ''}".rstrip())
+    ibc.certificate = init.certificate
+    uri = ctx.ixit.user(user).mcptt_id
+    with peer("the KMS"):
+        kms.reply = ctx.prov_client().post(form.value(uri), tokens.access[user], _kms_request(ctx, uri))
+
+
+@when(phrases.parse('"{user}" sends a KMS {request:Request} request whose KmsRequest names the URL it is posted to '
+                    'as ClientReqUrl', REQUESTS))
+def prov_client_req_url(ctx: ScenarioContext, kms: KmsState, tokens: TokenState, user: str, request) -> None:
+    """A request whose ClientReqUrl is the resource URI it is posted to (TS 33.180 Table D.2.2-1)."""
+    uri = ctx.ixit.user(user).mcptt_id
+    path = PATHS[request.value](uri)
+    kms.sent_url = ctx.endpoints.kms_url.rstrip("/") + path
+    with peer("the KMS"):
+        kms.reply = ctx.prov_client().post(path, tokens.access[user], _kms_request(ctx, uri, kms.sent_url))
+
+
+@then("the KMS answers 200 with a KmsResponse whose ClientReqUrl is the URL the request was posted to")
+def answer_client_req_url(kms: KmsState) -> None:
+    """TS 33.180 Table D.3.1-1: a KmsResponse carries ClientReqUrl, the resource URI the request came for
+    (not optional). The request named the URL it was posted to, so either reading gives that URL."""
+    reply = kms.reply
+    if reply.status != 200 or reply.answer is None:
+        raise Failed(f"the KMS answered HTTP {reply.status} {reply.problem or ''}".rstrip())
+    if reply.answer.error is not None:
+        raise Failed(f"the KMS answered KmsError {reply.answer.error.code}")
+    if reply.answer.client_req_url != kms.sent_url:
+        got = "no ClientReqUrl" if reply.answer.client_req_url is None else repr(reply.answer.client_req_url)
+        raise Failed(f"the KmsResponse carries {got}, the request's was {kms.sent_url!r}")
 
 
 @then("no IBC key material is given")

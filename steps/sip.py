@@ -205,18 +205,18 @@ def core_saw_no_identity(ctx: ScenarioContext) -> None:
 
 # --- the test system's own user agent ------------------------------------------------------------
 
-def _stamp(ctx: ScenarioContext) -> bool:
+def stamp_wanted(ctx: ScenarioContext) -> bool:
     """Whether the test system's protected bodies carry the replay stamp: when the profile claims it."""
     return ctx.profile.ics.replay_stamp
 
 
-def _info(ctx: ScenarioContext, user: str) -> McpttInfo:
+def info_of(ctx: ScenarioContext, user: str) -> McpttInfo:
     x = ctx.ixit
     return McpttInfo(calling_user_id=x.user(user).mcptt_id,
                      called_party_id=x.user("alice" if user != "alice" else "bob").mcptt_id)
 
 
-def _cek_of(ctx: ScenarioContext, tokens: TokenState, holder: str):
+def cek_of(ctx: ScenarioContext, tokens: TokenState, holder: str):
     """A CEK the test system obtains from the KMS in ``holder``'s name (the suite has the credentials)."""
     x = ctx.ixit
     with peer("the KMS"):
@@ -229,24 +229,24 @@ def _cek_of(ctx: ScenarioContext, tokens: TokenState, holder: str):
 
 @when(parsers.parse('the test system, registered as "{user}", sends a MESSAGE with the mcptt-info in clear'))
 def ua_sends_clear(ctx: ScenarioContext, sip: SipState, user: str) -> None:
-    sip.ua_message(user, build_body(_info(ctx, user), key=None, binding=None))
+    sip.ua_message(user, build_body(info_of(ctx, user), key=None, binding=None))
 
 
 @when(parsers.parse('the test system, registered as "{user}", sends a MESSAGE protected under a Key ID the KMS '
                     'never issued'))
 def ua_sends_unknown_key(ctx: ScenarioContext, sip: SipState, user: str) -> None:
     key = SealingKey((CEK_PURPOSE_TAG << 28) | secrets.randbits(28), secrets.token_bytes(16))
-    sip.ua_message(user, lambda b: build_body(_info(ctx, user), key=key, binding=b, stamp=_stamp(ctx)))
+    sip.ua_message(user, lambda b: build_body(info_of(ctx, user), key=key, binding=b, stamp=stamp_wanted(ctx)))
 
 
 @when(parsers.parse('the test system, registered as "{user}", sends a MESSAGE under her own CEK whose ciphertext '
                     'was altered'))
 def ua_sends_tampered(ctx: ScenarioContext, sip: SipState, tokens: TokenState, user: str) -> None:
-    cek = _cek_of(ctx, tokens, user)
+    cek = cek_of(ctx, tokens, user)
 
     def body(binding):
-        out = build_body(_info(ctx, user), key=SealingKey(cek.key_id, cek.key), binding=binding,
-                         stamp=_stamp(ctx))
+        out = build_body(info_of(ctx, user), key=SealingKey(cek.key_id, cek.key), binding=binding,
+                         stamp=stamp_wanted(ctx))
         altered = bytearray(out.body)
         altered[-20] ^= 0x01  # inside the GCM ciphertext or tag, never the framing
         return OutgoingBody(out.content_type, bytes(altered), out.content_disposition)
@@ -256,11 +256,11 @@ def ua_sends_tampered(ctx: ScenarioContext, sip: SipState, tokens: TokenState, u
 @when(parsers.parse('the test system, registered as "{user}", sends a MESSAGE under the CEK of "{owner}", '
                     'claiming "{owner}" in P-Asserted-Identity'))
 def ua_sends_foreign_cek(ctx: ScenarioContext, sip: SipState, tokens: TokenState, user: str, owner: str) -> None:
-    cek = _cek_of(ctx, tokens, owner)
+    cek = cek_of(ctx, tokens, owner)
     claimed = ctx.ixit.user(owner)
     sip.ua_message(user, lambda b: build_body(McpttInfo(calling_user_id=claimed.mcptt_id),
                                               key=SealingKey(cek.key_id, cek.key), binding=b,
-                                              stamp=_stamp(ctx)),
+                                              stamp=stamp_wanted(ctx)),
                    extra_headers=[("P-Asserted-Identity", f"<{claimed.impu}>")])
 
 
@@ -289,17 +289,17 @@ STAMP_DEFECTS = phrases.Phrases("StampDefect", {
 
 @when(parsers.parse('the test system, registered as "{user}", sends a MESSAGE under her own CEK'))
 def ua_sends_own_cek(ctx: ScenarioContext, sip: SipState, tokens: TokenState, user: str) -> None:
-    cek = _cek_of(ctx, tokens, user)
-    sip.ua_message(user, lambda b: build_body(_info(ctx, user), key=SealingKey(cek.key_id, cek.key), binding=b,
-                                              stamp=_stamp(ctx)))
+    cek = cek_of(ctx, tokens, user)
+    sip.ua_message(user, lambda b: build_body(info_of(ctx, user), key=SealingKey(cek.key_id, cek.key), binding=b,
+                                              stamp=stamp_wanted(ctx)))
 
 
 @when(phrases.parse('the test system, registered as "{user}", sends a MESSAGE under her own CEK {defect:StampDefect}',
                     STAMP_DEFECTS))
 def ua_sends_stamp_defect(ctx: ScenarioContext, sip: SipState, tokens: TokenState, user: str, defect) -> None:
-    cek = _cek_of(ctx, tokens, user)
+    cek = cek_of(ctx, tokens, user)
     key = SealingKey(cek.key_id, cek.key)
-    sip.ua_message(user, lambda b: OutgoingBody(PROTECTED_CONTENT_TYPE, defect.value(ctx, key, _info(ctx, user), b),
+    sip.ua_message(user, lambda b: OutgoingBody(PROTECTED_CONTENT_TYPE, defect.value(ctx, key, info_of(ctx, user), b),
                                                 PROTECTED_DISPOSITION))
 
 
@@ -329,7 +329,7 @@ def outsider_asserts(ctx: ScenarioContext, sip: SipState, tokens: TokenState, ow
     server = ctx.endpoints.server
     if server is None:
         raise Inconclusive("no MCPTT server in the lab")
-    cek = _cek_of(ctx, tokens, owner)
+    cek = cek_of(ctx, tokens, owner)
     claimed = ctx.ixit.user(owner)
     ua = TestUA(server, timeout_s=ctx.ixit.timers.sip_timeout_s, side=ctx.endpoints.side(SIP2))
     ua.start()
@@ -338,7 +338,7 @@ def outsider_asserts(ctx: ScenarioContext, sip: SipState, tokens: TokenState, ow
     request = make_request("MESSAGE", uri, from_=f"<{claimed.impu}>", to=f"<{uri}>", cseq=ua.next_cseq(),
                            headers=[("P-Asserted-Identity", f"<{claimed.impu}>")])
     build_body(McpttInfo(calling_user_id=claimed.mcptt_id), key=SealingKey(cek.key_id, cek.key),
-               binding=SipBinding.of_request(request), stamp=_stamp(ctx)).apply(request)
+               binding=SipBinding.of_request(request), stamp=stamp_wanted(ctx)).apply(request)
     sip.answered(ua.send(request))
 
 

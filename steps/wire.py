@@ -5,6 +5,7 @@ no capture, and the scenarios judged from it are inconclusive with that reason, 
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 import pytest
@@ -17,14 +18,15 @@ from mcsec.fixtures.wire.capture import WireMessage
 from mcsec.fixtures.wire.points import POINTS, SIP1, SIP2
 from mcsec.fixtures.wire.torture import TORTURE, Craft
 from mcsec.impl.hostport import HostPort
-from mcsec.impl.mcptt.body import key_id_bytes
+from mcsec.impl.mcptt.body import SealingKey, SipBinding, build_body, key_id_bytes
 from mcsec.impl.mcptt.info import CONTENT_TYPE as INFO_CONTENT_TYPE
 from mcsec.impl.mcptt.info import McpttInfo
 from mcsec.impl.mcptt.info import build as build_info
-from mcsec.impl.sip import Request, Response
+from mcsec.impl.sip import Request, Response, SipUri, make_request, parse_uri
 from mcsec.steps import phrases
 from mcsec.steps.context import ScenarioContext, failed_if
-from mcsec.steps.sip import SipState, sensitive_values
+from mcsec.steps.sip import SipState, cek_of, info_of, sensitive_values, stamp_wanted
+from mcsec.steps.tokens import TokenState
 
 ANSWER_TIMEOUT_S = 5.0
 OVERSIZE = "grown beyond the maximum message size, over TCP"
@@ -188,6 +190,73 @@ def inject_captured(wire: WireState, point, mutation) -> None:
     except inject.PeerNotServing as exc:
         raise Inconclusive(f"the peer on {point} could not be reached: {exc}") from None
     wire.injection = Injection(answer, point)
+
+
+def _impu_parts(impu: str) -> SipUri:
+    uri = parse_uri(impu)
+    if not isinstance(uri, SipUri) or not uri.user:
+        raise Inconclusive(f"the IMPU {impu!r} is no SIP URI with a user part")
+    return uri
+
+
+def _other_case_user(impu: str) -> str:
+    """The IMPU with its user part in the other case: another identity, as the userinfo of a SIP URI
+    compares case-sensitively (RFC 3261 19.1.4)."""
+    uri = _impu_parts(impu)
+    if uri.user.swapcase() == uri.user:
+        raise Inconclusive(f"the user part of {impu!r} has no letter to change the case of")
+    return f"{uri.scheme}:{uri.user.swapcase()}@{uri.host}" + (f":{uri.port}" if uri.port else "")
+
+
+def _stranger(impu: str) -> str:
+    """A user of the IMPU's domain that no profile names, so no MCPTT server serves it."""
+    uri = _impu_parts(impu)
+    return f"{uri.scheme}:mcsec-stranger-{secrets.token_hex(6)}@{uri.host}"
+
+
+ASSERTED = phrases.Phrases("Asserted", {
+    "her own IMPU": lambda impu: impu,
+    "her own IMPU with its user part in the other case": _other_case_user,
+    "a user the MCPTT server does not serve": _stranger,
+})
+"""The identity the test system, playing the SIP core, asserts for a MESSAGE under a user's CEK."""
+
+
+@when(phrases.parse('the test system, as the SIP core on SIP-2, sends the MCPTT server a fresh MESSAGE under the CEK '
+                    'of "{user}" asserting {asserted:Asserted}', ASSERTED))
+def inject_asserted(ctx: ScenarioContext, wire: WireState, tokens: TokenState, user: str, asserted) -> None:
+    """A MESSAGE the test system makes itself (a fresh body, under a CEK the KMS gave it in ``user``'s name)
+    and sends from the SIP core's SIP-2 address and port, the one peer the MCPTT server takes
+    P-Asserted-Identity from (RFC 3325), asserting the phrase's identity in From and P-Asserted-Identity."""
+    cek = cek_of(ctx, tokens, user)
+    identity = asserted.value(ctx.ixit.user(user).impu)
+    server = ctx.ixit.servers[0].uri
+    try:
+        injector = wire.udp_injector(SIP2)
+        request = _retarget(make_request("MESSAGE", server, from_=f"<{identity}>", to=f"<{server}>",
+                                         headers=[("P-Asserted-Identity", f"<{identity}>")]),
+                            injector.host, injector.port, rport=injector.source is None)
+        build_body(info_of(ctx, user), key=SealingKey(cek.key_id, cek.key), binding=SipBinding.of_request(request),
+                   stamp=stamp_wanted(ctx)).apply(request)
+        # no probe: the server may fetch the CEK from the KMS first and answer a probe before the MESSAGE
+        answer = injector.exchange(request.to_bytes(), wire.target(SIP2), ctx.ixit.timers.sip_timeout_s)
+    except inject.InjectionUnavailable as exc:
+        raise Inconclusive(str(exc)) from None
+    except inject.PeerNotServing as exc:
+        raise Inconclusive(f"the MCPTT server could not be reached on SIP-2: {exc}") from None
+    wire.injection = Injection(answer, SIP2)
+
+
+@then("the answer to the injected request is a refusal (4xx)")
+def injected_refused(wire: WireState) -> None:
+    """RFC 3261 21.4: a request the server will not fulfil for what it carries gets a 4xx; a 5xx says the
+    server itself erred (21.5), and a 2xx that it was accepted."""
+    answer = wire.injection.answer
+    if answer is None:
+        raise Failed(f"no answer to the injected request on {wire.injection.point}; expected a refusal (4xx)")
+    if not 400 <= answer.status < 500:
+        raise Failed(f"the injected request on {wire.injection.point} was answered {answer.status} "
+                     f"{answer.reason}, expected a refusal (4xx)")
 
 
 @then(parsers.parse("the answer to the injected request is {status:d}"))

@@ -92,3 +92,14 @@ Feature: MCPTT identities in SIP bodies are protected end to end under the KMS-d
       | whose replay stamp is older than the replay window  |
       | with no replay stamp                                |
       | whose replay stamp is bound to another MESSAGE      |
+
+  @wire @R713-EN-REJECT-PARTY @tp:MCSEC-713-SIP-012 @judges:server
+  Scenario Outline: A fresh MESSAGE under the CEK of "bob" that the SIP core relays asserting <identity> is answered <answer>
+    When the test system, as the SIP core on SIP-2, sends the MCPTT server a fresh MESSAGE under the CEK of "bob" asserting <identity>
+    Then the answer to the injected request is <answer>
+
+    Examples:
+      | identity                                          | answer          |
+      | her own IMPU                                      | 200             |
+      | her own IMPU with its user part in the other case | a refusal (4xx) |
+      | a user the MCPTT server does not serve            | a refusal (4xx) |

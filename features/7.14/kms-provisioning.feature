@@ -98,3 +98,26 @@ Feature: The KMS provisions IBC key material only to users authorised by their K
     When "bob" asks the KMS for her own key set in the path, with a request body naming "alice"
     Then the KMS refuses the request
     And no IBC key material is given
+
+  @R714-KM-PROV @tp:MCSEC-714-KMS-008 @judges:kms
+  Scenario Outline: An authorised user obtains her key set with a keyprov request <form>
+    When "alice" asks the KMS for its certificate and for her key set with a keyprov request <form>
+    Then the key set is for the MCPTT ID of "alice" and the key period in force now
+    And the key set's identifier, RSK and SSK validate against the KMS certificate
+
+    Examples:
+      | form                                             |
+      | naming no user URI in its path                   |
+      | naming her user URI alone in its path            |
+      | naming her user URI and the time now in its path |
+
+  @R714-KM-PROV @tp:MCSEC-714-KMS-009 @judges:kms
+  Scenario Outline: The KMS's <request> answer carries the ClientReqUrl of the request
+    When "alice" sends a KMS <request> request whose KmsRequest names the URL it is posted to as ClientReqUrl
+    Then the KMS answers 200 with a KmsResponse whose ClientReqUrl is the URL the request was posted to
+
+    Examples:
+      | request   |
+      | init      |
+      | keyprov   |
+      | certcache |
