@@ -63,6 +63,7 @@ def test_moving_the_stamp_breaks_the_tag(key_lookup):
 @pytest.mark.parametrize(
     "der",
     [b"\x30\x00", b"\x30\x03\x02\x01\x00", ReplayStamp.new(now=T0).to_der()[:-1]],
+    ids=["empty-sequence", "integer-not-time", "cut-short"],  # the last holds a random nonce: no bytes in the id
 )
 def test_malformed_stamp_value_is_refused(der):
     with pytest.raises(smime.MalformedCms):
