@@ -232,7 +232,7 @@ class McpttUas:
         cek: KmsCek | BoundCsk | None
         if key_id >> 28 == CSK_PURPOSE_TAG:
             cek = self._csk_for(key_id, sender)
-        elif self.keys.needs_kms(key_id):
+        elif self.keys.needs_kms(key_id, sender.mcptt_id):
             cek = await asyncio.to_thread(self.keys.cek_for, key_id, sender.mcptt_id)
         else:
             cek = self.keys.cek_for(key_id, sender.mcptt_id)
