@@ -122,3 +122,22 @@ def test_the_kms_test_control_and_the_core_route_are_read_back(ca, profile):
                             scripted=HostPort("127.0.0.1", 5072))
     routed = core_config.load_config(core.to_json())
     assert routed == core and [(r.uri, r.port) for r in routed.routes] == [(profile.ixit.servers[1].uri, 5072)]
+
+
+def test_the_server_reads_back_other_kmses_and_user_homes(profile):
+    idm, kms = _endpoints()
+    config = roleconfigs.server(profile, sip=HostPort("127.0.0.1", 0), netns=None, idm=idm, kms=kms, trace_path="t",
+                                core_sip2=HostPort("127.0.0.1", 5062))
+    bob = profile.ixit.user("bob").mcptt_id
+    homed = dataclasses.replace(config, other_kms=(KmsEndpoint("https://127.0.0.1:2", "kms-b.example.org", "ca.pem"),),
+                                user_kms={bob: "kms-b.example.org"})
+    again = server_config.load(homed.to_json())
+    assert again == homed and again.user_kms == {bob: "kms-b.example.org"}
+    raw = homed.to_json()
+    raw["users"][0]["kms_uri"] = "kms.nowhere.example"
+    with pytest.raises(ConfigError, match="neither 'kms' nor in 'other_kms'"):
+        server_config.load(raw)
+    raw = homed.to_json()
+    raw["other_kms"].append(raw["other_kms"][0])
+    with pytest.raises(ConfigError, match="given twice"):
+        server_config.load(raw)
