@@ -4,9 +4,10 @@ For each request: the sender is the P-Asserted-Identity the SIP core inserted, t
 request came from the core's SIP-2 address and port (``trusted_peers``; none, or from elsewhere: 403); the
 body's mcptt-info part is found (unsupported required body: 415), opened with the CEK its Key ID
 names at the sender's KMS (a CEK is identified by (KMS URI, Key ID); any key or decryption failure:
-493, always the same answer), its replay stamp checked (replayed or moved: 403), and its calling user checked against the sender's MCPTT ID. A clear
-mcptt-info is refused with 403 and a Warning when protection is required. The 200 echoes the
-mcptt-info the server understood, protected with the same CEK and stamped for the response.
+493, always the same answer), its replay stamp checked (replayed or moved: 403), and its calling
+user checked against the sender's MCPTT ID. A clear mcptt-info is refused with 403 and a Warning
+when protection is required. The 200 echoes the mcptt-info the server understood, protected with the
+same CEK and stamped for the response.
 
 Clause 7.14: a MESSAGE whose body is ``application/mikey`` uploads a CSK in a MIKEY-SAKKE I_MESSAGE
 (:mod:`mcsec.impl.server.csk_upload`); a body whose Key ID carries the CSK purpose tag is opened with the
