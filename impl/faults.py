@@ -173,6 +173,9 @@ _ALL: tuple[Fault, ...] = (
           ("R713-POLICY", "R714-POLICY")),
     Fault("server_ignore_key_id", "server", "opens a body with the newest CEK it holds, whatever the Key ID",
           ("R713-KEYID-SELECT",)),
+    Fault("server_cek_by_key_id_only", "server",
+          "keeps its CEKs by Key ID alone, ignoring the KMS URI: a Key ID another KMS also issued names the CEK "
+          "it fetched first", ("R713-EN-BIND", "R713-KEYID-SELECT"), ics=(("several_kms", True),)),
     Fault("server_trust_any_asserted_identity", "server",
           "trusts a P-Asserted-Identity from any sender, not only from the SIP core (RFC 3325 trust domain)",
           ("R713-EN-REJECT-PARTY", "R714-AS-BIND")),

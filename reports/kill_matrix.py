@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcsec.fixtures import verdicts
-from mcsec.fixtures.profile import LAB_ONLY_ICS
+from mcsec.fixtures.profile import LAB_ONLY_ICS, LAB_ONLY_WHY
 
 KILLED, SURVIVED, NOT_RUNNABLE, ERROR = "killed", "survived", "not_runnable", "error"
 FILENAME = "kill_matrix.json"
@@ -55,7 +55,7 @@ def plan(fault, lab_roles: tuple[str, ...], citations: dict[str, list[str]], *, 
         reason = f"not observable from outside the role (what it keeps internally); proved by {fault.unit_proof}"
     elif external and lab_only:
         reason = (f"shows only in scenarios that need ics.{', ics.'.join(lab_only)}, which a {fault.role} served as "
-                  f"the product cannot claim (the suite provisions key material only into roles its lab starts); "
+                  f"the product cannot claim ({'; '.join(LAB_ONLY_WHY[item] for item in lab_only)}); "
                   f"killed in the lab's matrix")
     elif fault.role not in lab_roles:
         reason = f"the lab does not start the {fault.role} role yet (it starts {', '.join(lab_roles)})"

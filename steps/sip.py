@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from mcsec.fixtures.agents.kms_control import KmsControl, KmsControlError
 from mcsec.fixtures.agents.sipua import TestUA
 from mcsec.fixtures.agents.uppertester import SipAnswer, UpperTesterError
 from mcsec.fixtures.oracles.confidentiality import exposure_findings, protection_findings
@@ -60,6 +61,7 @@ class SipState:
     ctx: ScenarioContext
     answer: object | None = None      # the last final answer (SipAnswer from an upper tester, or a Response)
     answers: list = field(default_factory=list)
+    sent_by: list[tuple[str, SipAnswer]] = field(default_factory=list)  # (user, answer) of each client's request
     cek_ids: dict[str, list[str]] = field(default_factory=dict)
     ua: TestUA | None = None
 
@@ -74,7 +76,9 @@ class SipState:
             body = {"group_id": GROUP_ID, **body}
         if method == "REGISTER":
             body = {k: v for k, v in body.items() if k == "key_id"}
-        return self.answered(ut_call(self.ctx.upper_tester(user).sip, METHODS[method], body))
+        answer = self.answered(ut_call(self.ctx.upper_tester(user).sip, METHODS[method], body))
+        self.sent_by.append((user, answer))
+        return answer
 
     def registered_ua(self, user: str) -> TestUA:
         """The test system's UA, registered at the SIP core as ``user``."""
@@ -126,6 +130,32 @@ def client_second_cek(ctx: ScenarioContext, sip: SipState, user: str) -> None:
     sip.cek_ids.setdefault(user, []).append(ut_call(ctx.upper_tester(user).new_cek))
 
 
+@given(parsers.parse('the MCPTT client of "{user}", homed at another KMS than "{other}", has logged in and holds '
+                      'a CEK with the Key ID of "{owner}"\'s CEK'))
+def client_cek_colliding(ctx: ScenarioContext, sip: SipState, user: str, other: str, owner: str) -> None:
+    """The user's home KMS (another than ``other``'s) is told to issue her next CEK under the Key ID
+    ``owner``'s MCPTT client holds from its own KMS; her client then asks it for a CEK."""
+    x = ctx.ixit
+    home, others = x.home_kms(x.user(user)), x.home_kms(x.user(other))
+    if home == others:
+        raise Inconclusive(f"ixit.users: {user!r} and {other!r} are homed at the same KMS {home!r}")
+    kms = ctx.endpoints.home_kms(home)
+    if kms is None:
+        raise Inconclusive(f"the lab runs no KMS {home!r}, the home KMS of {user!r}")
+    wanted = sip.cek_ids[owner][0].upper()
+    control = KmsControl(kms.url, ctx.lab.ssl_context, kms.test_control_secret, x.timers.http_timeout_s)
+    try:
+        control.pin_key_id(x.user(user).mcptt_id, wanted)
+    except KmsControlError as exc:
+        raise Inconclusive(f"the KMS {home!r} did not pin Key ID {wanted}: {exc}") from None
+    ut = ctx.upper_tester(user)
+    ut_call(ut.login)
+    got = ut_call(ut.new_cek).upper()
+    if got != wanted:
+        raise Inconclusive(f"the MCPTT client of {user!r} holds Key ID {got} from {home!r}, not the pinned {wanted}")
+    sip.cek_ids.setdefault(user, []).append(got)
+
+
 @given(parsers.parse('the MCPTT client of "{user}" has registered through the SIP core'))
 def client_registered(ctx: ScenarioContext, user: str) -> None:
     answer = ut_call(ctx.upper_tester(user).sip, "register", {})
@@ -173,6 +203,31 @@ def answered_under(sip: SipState, which) -> None:
     want = sip.cek_ids[user][which.value]
     if sip.answer.request_body.get("key_id") != want:
         raise Failed(f"the client named Key ID {sip.answer.request_body.get('key_id')}, expected {want}")
+
+
+@then("each answer of the MCPTT server is 200 with an mcptt-info its sender opened under the Key ID it sent, "
+      "naming the sender as the calling user")
+def each_answer_under_senders_cek(ctx: ScenarioContext, sip: SipState) -> None:
+    """Every MESSAGE a client sent was answered under its own Key ID, and the sender's client, which holds
+    only its own KMS's CEK under that Key ID, opened the answer: the server used that CEK."""
+    if not sip.sent_by:
+        raise Inconclusive("no MCPTT client sent a request in this scenario")
+    for number, (user, a) in enumerate(sip.sent_by, start=1):
+        where = f"request {number} (from {user!r})"
+        if a.status != 200:
+            raise Failed(f"{where}: the MCPTT server answered {a.status} {a.reason}")
+        if not a.request_body.get("protected"):
+            raise Failed(f"{where}: the MCPTT client sent the mcptt-info in clear")
+        if not a.response_body.get("protected") or a.response_body.get("problem"):
+            raise Failed(f"{where}: the 200 carries no protected mcptt-info the sender's client could open with "
+                         f"its CEK: {a.response_body}")
+        if a.response_key_id != a.request_body.get("key_id"):
+            raise Failed(f"{where}: the answer is protected under Key ID {a.response_key_id}, "
+                         f"the request under {a.request_body.get('key_id')}")
+        caller = (a.response_info or {}).get("calling_user_id")
+        if caller != ctx.ixit.user(user).mcptt_id:
+            raise Failed(f"{where}: the server understood calling user {caller!r}, "
+                         f"expected {ctx.ixit.user(user).mcptt_id!r}")
 
 
 @then(parsers.parse("the answer's mcptt-info names \"{user}\" as the calling user"))

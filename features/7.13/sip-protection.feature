@@ -103,3 +103,12 @@ Feature: MCPTT identities in SIP bodies are protected end to end under the KMS-d
       | her own IMPU                                      | 200             |
       | her own IMPU with its user part in the other case | a refusal (4xx) |
       | a user the MCPTT server does not serve            | a refusal (4xx) |
+
+  @R713-EN-BIND @R713-KEYID-SELECT @tp:MCSEC-713-SIP-013 @judges:server @ics:several_kms
+  Scenario: A Key ID two KMSes both issued names, for each sender, the CEK of the sender's own KMS
+    Given the MCPTT client of "carol" has registered through the SIP core before holding any key
+    And the MCPTT client of "carol", homed at another KMS than "alice", has logged in and holds a CEK with the Key ID of "alice"'s CEK
+    When the MCPTT client of "alice" sends a MESSAGE protected under her first CEK
+    And the MCPTT client of "carol" sends a MESSAGE protected under her first CEK
+    And the MCPTT client of "alice" sends a MESSAGE protected under her first CEK
+    Then each answer of the MCPTT server is 200 with an mcptt-info its sender opened under the Key ID it sent, naming the sender as the calling user

@@ -22,7 +22,7 @@ from mcsec.impl.kms.cekstore import CekStore
 from mcsec.impl.kms.provservice import build_provisioning
 from mcsec.impl.kms.tokens import JwksCache, Principal, TokenRejected, TokenVerifier
 from mcsec.impl.kms.refusals import Refusal, bearer_challenge, utcnow
-from mcsec.impl.kms.testcontrol import DEFECTS_PATH, TestControl
+from mcsec.impl.kms.testcontrol import DEFECTS_PATH, KEY_IDS_PATH, TestControl
 from mcsec.impl.kms.xmlparse import XmlError
 
 log = logging.getLogger("mcsec.kms")
@@ -171,10 +171,11 @@ def build(raw: dict):
         leeway_s=config.leeway_s,
         faults=config.faults,
     )
+    ceks = CekStore(config.cek_lifetime_s, config.faults)
     service = KmsService(
         kms_uri=config.kms_uri,
         verifier=verifier,
-        store=CekStore(config.cek_lifetime_s, config.faults),
+        store=ceks,
         servers=list(config.servers),
         faults=config.faults,
     )
@@ -188,10 +189,12 @@ def build(raw: dict):
     secret = None
     if config.test_control:
         secret = config.test_control_secret or secrets.token_urlsafe(32)
-        control = TestControl(provisioning.provisioner, provisioning.armed, secret, utcnow)
+        control = TestControl(provisioning.provisioner, provisioning.armed, secret, utcnow, ceks=ceks)
         router.add("POST", DEFECTS_PATH, control.defects)
-        log.warning("test control surface is on: %s arms defective key sets for requests carrying the test "
-                    "control secret (%s)", DEFECTS_PATH, "configured" if config.test_control_secret else "made at start")
+        router.add("POST", KEY_IDS_PATH, control.key_ids)
+        log.warning("test control surface is on: %s arms defective key sets, %s pins CEK Key IDs, for requests "
+                    "carrying the test control secret (%s)", DEFECTS_PATH, KEY_IDS_PATH,
+                    "configured" if config.test_control_secret else "made at start")
     server = HttpsServer(router, host=config.host, port=config.port, cert=config.tls_cert, key=config.tls_key,
                          name="mcsec-kms", lax_framing="kms_lax_http_framing" in config.faults)
     info = {"url": server.url, "kms_uri": service.kms_uri, "faults": config.faults.names(), "ibc": True}

@@ -18,6 +18,12 @@ else, before its body is read.
 ``{"user_uri", "defect", "key_period_no", "pvt"}``: the defective key set's key period and its PVT
 (hex), a public value that travels in every ECCSI signature made with it, so the test system can tell
 whether the client signed with it. No secret key is ever answered or logged.
+
+``POST /test/cek-key-ids`` with a JSON object ``{"user_uri": URI, "key_id": HEX}`` (8 hex digits) pins
+the Key ID of the next CEK issued to that user (replacing a pin still waiting for that user), once:
+another KMS's Key ID can so be issued here too, the collision the clause 7.13 editor's note is about.
+The Key ID must carry the CEK purpose tag and be one this KMS has not issued or pinned (else 409);
+``"key_id": null`` drops the pin. Answer: ``{"user_uri", "key_id"}``.
 """
 from __future__ import annotations
 
@@ -30,10 +36,12 @@ from collections.abc import Callable
 from mcsec.impl.httpserver import HttpError, Request, Response
 from mcsec.impl.ibc.kms_keys import IbcKms
 from mcsec.impl.ibc.key_material import UserKeySet
+from mcsec.impl.kms.cekstore import CekStore, KeyIdNotPinnable
 from mcsec.impl.kms.provkeys import KeyProvisioner, ntp_to_datetime
 from mcsec.impl.kms.provxml import ProvisionedKeySet
 
 DEFECTS_PATH = "/test/keyprov-defects"
+KEY_IDS_PATH = "/test/cek-key-ids"
 REALM = "mcsec-kms-test-control"
 OTHER_KMS_URI = "kms.other.example"
 MAX_ARMED = 64
@@ -123,9 +131,10 @@ class TestControl:
     __test__ = False  # not a pytest test class
 
     def __init__(self, provisioner: KeyProvisioner, armed: ArmedDefects, secret: str,
-                 now: Callable[[], _dt.datetime]) -> None:
+                 now: Callable[[], _dt.datetime], ceks: CekStore | None = None) -> None:
         self._provisioner = provisioner
         self._armed = armed
+        self._ceks = ceks
         self._secret = secret.encode("ascii")
         self._now = now
 
@@ -135,16 +144,47 @@ class TestControl:
             return False
         return hmac.compare_digest(given.strip().encode("utf-8", "replace"), self._secret)
 
-    def defects(self, request: Request) -> Response:
-        if not self._authorised(request):
-            return Response(401, headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'})
-        body = request.json()
-        unknown = sorted(set(body) - {"user_uri", "defect"})
+    def _refused(self) -> Response:
+        return Response(401, headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'})
+
+    @staticmethod
+    def _user_uri(body: dict, items: tuple[str, ...]) -> str:
+        if not isinstance(body, dict):
+            raise HttpError(400, "the body must be a JSON object")
+        unknown = sorted(set(body) - set(items))
         if unknown:
-            raise HttpError(400, f"{unknown[0]}: unknown item (expected user_uri, defect)")
+            raise HttpError(400, f"{unknown[0]}: unknown item (expected {', '.join(items)})")
         user_uri = body.get("user_uri")
         if not isinstance(user_uri, str) or not user_uri or len(user_uri) > 512:
             raise HttpError(400, "user_uri: must be a string of 1 to 512 characters")
+        return user_uri
+
+    def key_ids(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._refused()
+        if self._ceks is None:
+            raise HttpError(404, "this KMS issues no CEKs")
+        body = request.json()
+        user_uri = self._user_uri(body, ("user_uri", "key_id"))
+        if "key_id" not in body:
+            raise HttpError(400, "key_id: missing (8 hex digits, or null)")
+        text = body["key_id"]
+        if text is None:
+            self._ceks.pin(user_uri, None)
+            return Response.json({"user_uri": user_uri, "key_id": None})
+        if not isinstance(text, str) or len(text) != 8 or any(c not in "0123456789abcdefABCDEF" for c in text):
+            raise HttpError(400, "key_id: expected 8 hex digits, or null")
+        try:
+            self._ceks.pin(user_uri, int(text, 16))
+        except KeyIdNotPinnable as exc:
+            raise HttpError(409, str(exc)) from None
+        return Response.json({"user_uri": user_uri, "key_id": text.upper()})
+
+    def defects(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._refused()
+        body = request.json()
+        user_uri = self._user_uri(body, ("user_uri", "defect"))
         if "defect" not in body:
             raise HttpError(400, f"defect: missing (one of {', '.join(DEFECTS)}, or null)")
         defect = body["defect"]

@@ -13,6 +13,11 @@
 ``sip_netns`` (optional): the network namespace the SIP sockets are opened in (``host`` is an address
 there); the HTTPS clients (IdM, KMS) stay in the process's own namespace.
 
+``other_kms`` (default none): more KMSes, each ``{"url", "kms_uri", "ca"}``, whose users' CEKs the
+server fetches; a user's ``"kms_uri"`` (default the one of ``kms``) names the user's home KMS, where the
+server fetches the CEKs that user shares. A CEK is identified by (KMS URI, Key ID): two KMSes may issue
+the same Key ID.
+
 ``trusted_peers`` (default none): the ``"address:port"`` of the SIP core's SIP-2 face, from which alone a
 P-Asserted-Identity is trusted (RFC 3325); a request from anywhere else is taken as carrying none.
 """
@@ -57,6 +62,8 @@ class ServerConfig:
     tcp: TcpLimits = field(default_factory=TcpLimits)  # bounds of its TCP connections
     # Where P-Asserted-Identity is trusted from (RFC 3325): the SIP core's SIP-2 face, by address and port.
     trusted_peers: tuple[HostPort, ...] = ()
+    other_kms: tuple[KmsEndpoint, ...] = ()  # KMSes besides ``kms`` that users are homed at
+    user_kms: dict[str, str] = field(default_factory=dict)  # MCPTT ID -> KMS URI of its home KMS (when not ``kms``)
 
     def trusts(self, remote: tuple[str, int]) -> bool:
         """Whether a request from ``remote`` (its flow's source address and port) comes from the trust domain."""
@@ -69,13 +76,17 @@ class ServerConfig:
             "idm": {"url": self.idm.url, "ca": self.idm.ca},
             "client_id": self.client_id, "client_secret": self.client_secret,
             "kms": {"url": self.kms.url, "kms_uri": self.kms.kms_uri, "ca": self.kms.ca},
-            "users": [{"impu": impu, "mcptt_id": mcptt_id} for impu, mcptt_id in self.users.items()],
+            "users": [{"impu": impu, "mcptt_id": mcptt_id,
+                       **({"kms_uri": self.user_kms[mcptt_id]} if mcptt_id in self.user_kms else {})}
+                      for impu, mcptt_id in self.users.items()],
             "protection_required": self.protection_required,
             "replay": {"window_s": self.replay.window.total_seconds(), "require_stamp": self.replay.require_stamp},
             "timers_scale": self.timers_scale, "faults": self.faults.names(), "ibc": self.ibc.to_json(),
             "rotation": self.rotation.to_json(), "tcp": tcp_limits_json(self.tcp),
             "trusted_peers": [str(peer) for peer in self.trusted_peers],
         }
+        if self.other_kms:
+            out["other_kms"] = [{"url": k.url, "kms_uri": k.kms_uri, "ca": k.ca} for k in self.other_kms]
         if self.trace_path is not None:
             out["trace_path"] = self.trace_path
         if self.netns is not None:
@@ -112,6 +123,7 @@ def load(config: dict) -> ServerConfig:
     idm = _table(config, "idm", where)
     kms = _table(config, "kms", where)
     users: dict[str, str] = {}
+    user_kms: dict[str, str] = {}
     raw_users = config.get("users", [])
     if not isinstance(raw_users, list):
         raise ConfigError(f"{where}: 'users' must be a list")
@@ -119,6 +131,14 @@ def load(config: dict) -> ServerConfig:
         if not isinstance(user, dict):
             raise ConfigError(f"{where}: users[{index}] must be an object")
         users[_str(user, "impu", f"users[{index}]")] = _str(user, "mcptt_id", f"users[{index}]")
+        if "kms_uri" in user:
+            user_kms[user["mcptt_id"]] = _str(user, "kms_uri", f"users[{index}]")
+    main_kms = KmsEndpoint(_str(kms, "url", "kms"), _str(kms, "kms_uri", "kms"), _str(kms, "ca", "kms"))
+    other_kms = _other_kms(config, main_kms)
+    known = {main_kms.kms_uri} | {k.kms_uri for k in other_kms}
+    for mcptt_id, kms_uri in user_kms.items():
+        if kms_uri not in known:
+            raise ConfigError(f"{where}: the KMS {kms_uri!r} of user {mcptt_id!r} is neither 'kms' nor in 'other_kms'")
     replay = config.get("replay", {})
     if not isinstance(replay, dict):
         raise ConfigError(f"{where}: 'replay' must be an object")
@@ -139,12 +159,11 @@ def load(config: dict) -> ServerConfig:
         host=config.get("host", "127.0.0.1"), port=port, uri=uri,
         idm=ServiceEndpoint(_str(idm, "url", "idm"), _str(idm, "ca", "idm")),
         client_id=_str(config, "client_id", where), client_secret=_str(config, "client_secret", where),
-        kms=KmsEndpoint(_str(kms, "url", "kms"), _str(kms, "kms_uri", "kms"), _str(kms, "ca", "kms")),
-        users=users, protection_required=protection,
+        kms=main_kms, users=users, protection_required=protection,
         replay=ReplayPolicy(window=timedelta(seconds=window), require_stamp=require_stamp),
         timers_scale=float(scale), trace_path=trace, netns=optional_string(config, "sip_netns", where),
         faults=faults, ibc=ibc_config.parse(config.get("ibc")), rotation=_rotation(config),
-        tcp=tcp_limits(config), trusted_peers=_trusted_peers(config),
+        tcp=tcp_limits(config), trusted_peers=_trusted_peers(config), other_kms=other_kms, user_kms=user_kms,
     )
 
 
@@ -169,3 +188,19 @@ def _trusted_peers(config: dict) -> tuple[HostPort, ...]:
                               f"(port 1..65535)") from None
         peers.append(peer)
     return tuple(peers)
+
+
+def _other_kms(config: dict, main: KmsEndpoint) -> tuple[KmsEndpoint, ...]:
+    value = config.get("other_kms", [])
+    if not isinstance(value, list):
+        raise ConfigError("server configuration: 'other_kms' must be a list of {\"url\", \"kms_uri\", \"ca\"}")
+    out: list[KmsEndpoint] = []
+    for index, item in enumerate(value):
+        where = f"other_kms[{index}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"server configuration: {where} must be an object")
+        endpoint = KmsEndpoint(_str(item, "url", where), _str(item, "kms_uri", where), _str(item, "ca", where))
+        if endpoint.kms_uri in {main.kms_uri} | {k.kms_uri for k in out}:
+            raise ConfigError(f"server configuration: {where}: KMS URI {endpoint.kms_uri!r} given twice")
+        out.append(endpoint)
+    return tuple(out)

@@ -1,10 +1,13 @@
-"""The MCPTT server's CEKs: fetched from the KMS by Key ID, kept per Key ID, checked per sender.
+"""The MCPTT server's CEKs: fetched from the KMS by Key ID, kept per (KMS URI, Key ID), checked per sender.
 
-The server holds several CEKs at once and uses the one the Key ID names. A CEK is used for a body
-only when the KMS binding says it is shared with this server, belongs to the MCPTT ID of the
-asserted sender, and is within its validity period (the project's resolution of the clause 7.13
-editor's note). The access token for the KMS comes from the IdM by the client credentials grant
-and is renewed before it expires. Keys and tokens are never logged.
+The server holds several CEKs at once and uses the one the Key ID names. A CEK is identified by the
+pair (KMS URI, Key ID) (the project's resolution of the clause 7.13 editor's note): each user has a
+home KMS (the server's own KMS unless configured otherwise), a body from a user is opened with the
+CEK its Key ID names at that user's KMS, and two KMSes may issue the same Key ID without one CEK
+being taken for the other. A CEK is used only when the KMS that answered is the one asked, its
+binding says it is shared with this server, belongs to the MCPTT ID of the asserted sender, and is
+within its validity period. The access token for the KMS comes from the IdM by the client
+credentials grant and is renewed before it expires. Keys and tokens are never logged.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import ssl
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mcsec.impl.faults import Faults
@@ -62,61 +66,92 @@ class ServerToken:
             return self._token
 
 
-class KeyStore:
-    """CEKs by Key ID (newest last), fetched from the KMS on first use."""
+CekName = tuple[str, int]  # (KMS URI, Key ID): what identifies a CEK
 
-    def __init__(self, *, server_uri: str, kms: CekClient, token: ServerToken, faults: Faults) -> None:
+
+class KeyStore:
+    """CEKs by (KMS URI, Key ID) (newest last), fetched from the sender's KMS on first use.
+
+    ``kms`` is the server's own KMS, the home KMS of every user ``homes`` (MCPTT ID -> KMS URI)
+    does not place at one of ``other_kms``."""
+
+    def __init__(self, *, server_uri: str, kms: CekClient, token: ServerToken, faults: Faults,
+                 other_kms: Sequence[CekClient] = (), homes: Mapping[str, str] | None = None) -> None:
         self.server_uri = server_uri
-        self._kms = kms
+        self._home = kms
+        self._kmses: dict[str, CekClient] = {kms.kms_uri: kms}
+        for other in other_kms:
+            if other.kms_uri in self._kmses:
+                raise ValueError(f"KMS {other.kms_uri!r} given twice")
+            self._kmses[other.kms_uri] = other
+        self._homes = dict(homes or {})
+        unknown = sorted(set(self._homes.values()) - set(self._kmses))
+        if unknown:
+            raise ValueError(f"a user's KMS is not one the server knows: {', '.join(unknown)}")
         self._token = token
         self._faults = faults
-        self._ceks: OrderedDict[int, KmsCek] = OrderedDict()
+        self._ceks: OrderedDict[CekName, KmsCek] = OrderedDict()
         self._lock = threading.Lock()
 
-    def held(self) -> list[int]:
+    def kms_of(self, mcptt_id: str) -> str:
+        """The KMS URI of the user's home KMS (the one that issues the CEKs the user shares)."""
+        return self._homes.get(mcptt_id, self._home.kms_uri)
+
+    def held(self) -> list[CekName]:
         with self._lock:
             return list(self._ceks)
 
-    def _cached(self, key_id: int, now: _dt.datetime) -> KmsCek | None:
+    def _name(self, kms_uri: str, key_id: int) -> CekName:
+        if "server_cek_by_key_id_only" in self._faults:
+            return ("", key_id)  # the fault: the KMS URI left out of what names a CEK
+        return (kms_uri, key_id)
+
+    def _cached(self, name: CekName, now: _dt.datetime) -> KmsCek | None:
         with self._lock:
-            cek = self._ceks.get(key_id)
+            cek = self._ceks.get(name)
             if cek is not None and not (cek.valid_from <= now < cek.valid_to):
-                del self._ceks[key_id]
+                del self._ceks[name]
                 return None
             return cek
 
-    def _store(self, cek: KmsCek) -> None:
+    def _store(self, name: CekName, cek: KmsCek) -> None:
         with self._lock:
-            self._ceks[cek.key_id] = cek
-            self._ceks.move_to_end(cek.key_id)
+            self._ceks[name] = cek
+            self._ceks.move_to_end(name)
             while len(self._ceks) > MAX_CACHED_CEKS:
                 self._ceks.popitem(last=False)
 
-    def needs_kms(self, key_id: int) -> bool:
+    def needs_kms(self, key_id: int, sender_mcptt_id: str | None = None) -> bool:
         """True when :meth:`cek_for` would have to ask the KMS (so must not run on the event loop)."""
-        return self._cached(key_id, _dt.datetime.now(_dt.timezone.utc)) is None
+        kms_uri = self._home.kms_uri if sender_mcptt_id is None else self.kms_of(sender_mcptt_id)
+        return self._cached(self._name(kms_uri, key_id), _dt.datetime.now(_dt.timezone.utc)) is None
 
-    def fetch(self, key_id: int) -> KmsCek | None:
-        """The CEK for ``key_id``: cached, or fetched from the KMS (blocking). ``None`` when the KMS
-        will not give it to this server. :class:`KeyServiceUnavailable` when the KMS or IdM cannot
-        be used at all."""
+    def fetch(self, key_id: int, kms_uri: str | None = None) -> KmsCek | None:
+        """The CEK (``kms_uri``, ``key_id``) (the server's own KMS by default): cached, or fetched from
+        that KMS (blocking). ``None`` when the KMS will not give it to this server, or the answer names
+        another KMS. :class:`KeyServiceUnavailable` when the KMS or IdM cannot be used at all."""
+        kms = self._kmses[kms_uri] if kms_uri is not None else self._home
+        name = self._name(kms.kms_uri, key_id)
         now = _dt.datetime.now(_dt.timezone.utc)
-        cek = self._cached(key_id, now)
+        cek = self._cached(name, now)
         if cek is not None:
             return cek
         try:
-            reply = self._kms.fetch(self._token.get(), self.server_uri, key_id)
+            reply = kms.fetch(self._token.get(), self.server_uri, key_id)
             if reply.status == 401:  # the token may have been revoked or expired early: renew once
-                reply = self._kms.fetch(self._token.get(force=True), self.server_uri, key_id)
+                reply = kms.fetch(self._token.get(force=True), self.server_uri, key_id)
         except PeerUnavailable as exc:
-            raise KeyServiceUnavailable(f"KMS: {exc}") from None
+            raise KeyServiceUnavailable(f"KMS {kms.kms_uri}: {exc}") from None
         if reply.status == 200 and reply.cek is not None and reply.cek.key_id == key_id:
-            self._store(reply.cek)
-            log.info("fetched CEK %08X (owner %s)", key_id, reply.cek.owner_uri)
+            if reply.answer is None or reply.answer.kms_uri != kms.kms_uri:
+                log.info("KMS %s answered CEK %08X as another KMS; not used", kms.kms_uri, key_id)
+                return None
+            self._store(name, reply.cek)
+            log.info("fetched CEK %08X from KMS %s (owner %s)", key_id, kms.kms_uri, reply.cek.owner_uri)
             return reply.cek
         if reply.status in (401, 403) and reply.error is not None and reply.error.code in (0, 3, 6):
-            raise KeyServiceUnavailable(f"KMS refused the server itself ({reply.status})")
-        log.info("KMS has no CEK %08X for this server (status %d)", key_id, reply.status)
+            raise KeyServiceUnavailable(f"KMS {kms.kms_uri} refused the server itself ({reply.status})")
+        log.info("KMS %s has no CEK %08X for this server (status %d)", kms.kms_uri, key_id, reply.status)
         return None
 
     def newest(self) -> KmsCek | None:
@@ -124,10 +159,10 @@ class KeyStore:
             return next(reversed(self._ceks.values()), None)
 
     def cek_for(self, key_id: int, sender_mcptt_id: str) -> KmsCek | None:
-        """The CEK to open a body naming ``key_id`` from ``sender_mcptt_id``, or ``None`` when the
-        server will not use one (unknown, expired, shared with another server, owned by another
-        user). Blocking (may ask the KMS)."""
-        cek = self.fetch(key_id)
+        """The CEK to open a body naming ``key_id`` from ``sender_mcptt_id``: the one of that Key ID
+        at the sender's KMS, or ``None`` when the server will not use one (unknown, expired, shared
+        with another server, owned by another user). Blocking (may ask the KMS)."""
+        cek = self.fetch(key_id, self.kms_of(sender_mcptt_id))
         if "server_ignore_key_id" in self._faults:
             cek = self.newest()  # the fault: whatever the Key ID named
         if cek is None:

@@ -57,8 +57,12 @@ def build(raw: dict):
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError(f"server configuration: cannot read a CA file: {exc}") from None
     token = ServerToken(config.idm.url, config.client_id, config.client_secret, idm_ctx)
+    try:
+        other_kms = [CekClient(k.url, k.kms_uri, ssl.create_default_context(cafile=k.ca)) for k in config.other_kms]
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"server configuration: cannot read a CA file of other_kms: {exc}") from None
     keys = KeyStore(server_uri=config.uri, kms=CekClient(config.kms.url, config.kms.kms_uri, kms_ctx),
-                    token=token, faults=config.faults)
+                    token=token, faults=config.faults, other_kms=other_kms, homes=config.user_kms)
     csk = CskReceiver(keys=_key_ring(config, token, kms_ctx), settings=config.ibc, faults=config.faults,
                       store=CskStore())
     uas = McpttUas(config, keys, csk)

@@ -3,10 +3,11 @@
 For each request: the sender is the P-Asserted-Identity the SIP core inserted, trusted only when the
 request came from the core's SIP-2 address and port (``trusted_peers``; none, or from elsewhere: 403); the
 body's mcptt-info part is found (unsupported required body: 415), opened with the CEK its Key ID
-names (any key or decryption failure: 493, always the same answer), its replay stamp checked
-(replayed or moved: 403), and its calling user checked against the sender's MCPTT ID. A clear
-mcptt-info is refused with 403 and a Warning when protection is required. The 200 echoes the
-mcptt-info the server understood, protected with the same CEK and stamped for the response.
+names at the sender's KMS (a CEK is identified by (KMS URI, Key ID); any key or decryption failure:
+493, always the same answer), its replay stamp checked (replayed or moved: 403), and its calling
+user checked against the sender's MCPTT ID. A clear mcptt-info is refused with 403 and a Warning
+when protection is required. The 200 echoes the mcptt-info the server understood, protected with the
+same CEK and stamped for the response.
 
 Clause 7.14: a MESSAGE whose body is ``application/mikey`` uploads a CSK in a MIKEY-SAKKE I_MESSAGE
 (:mod:`mcsec.impl.server.csk_upload`); a body whose Key ID carries the CSK purpose tag is opened with the
@@ -232,7 +233,7 @@ class McpttUas:
         cek: KmsCek | BoundCsk | None
         if key_id >> 28 == CSK_PURPOSE_TAG:
             cek = self._csk_for(key_id, sender)
-        elif self.keys.needs_kms(key_id):
+        elif self.keys.needs_kms(key_id, sender.mcptt_id):
             cek = await asyncio.to_thread(self.keys.cek_for, key_id, sender.mcptt_id)
         else:
             cek = self.keys.cek_for(key_id, sender.mcptt_id)

@@ -53,6 +53,8 @@ def describe(p: Profile) -> list[str]:
               f"  kms_test_control     {str(p.ics.kms_test_control).lower()}"
               + ("" if p.ics.kms_test_control else " (scenarios needing defective key material: not_applicable)"),
               f"  kms_key_ids_unpredictable {str(p.ics.kms_key_ids_unpredictable).lower()}",
+              f"  several_kms          {str(p.ics.several_kms).lower()}"
+              + ("" if p.ics.several_kms else " (the scenario with one Key ID issued by two KMSes: not_applicable)"),
               "", "settings (IXIT):",
               f"  sip_transport        {p.ixit.sip_transport} (between clients, SIP core and MCPTT server)",
               f"  timers               http_timeout_s {p.ixit.timers.http_timeout_s:g}, "
@@ -63,7 +65,8 @@ def describe(p: Profile) -> list[str]:
               f"  token_leeway_s       {p.ixit.token_leeway_s}",
               f"  access_token_lifetime_s {p.ixit.access_token_lifetime_s}, cek_lifetime_s {p.ixit.cek_lifetime_s}",
               f"  oauth_client         {p.ixit.oauth_client_id} (redirect {p.ixit.oauth_redirect_uri})"]
-    lines += [f"  user                 {u.username}: {u.mcptt_id}, {u.impu}" for u in p.ixit.users]
+    lines += [f"  user                 {u.username}: {u.mcptt_id}, {u.impu}"
+              + (f" (home KMS {u.kms_uri})" if u.kms_uri else "") for u in p.ixit.users]
     lines += [f"  server principal     {s.client_id}: {s.uri}" for s in p.ixit.servers]
     lines += ["", "lab:", f"  sip_core             {p.lab.sip_core}", f"  topology             {_topology(p.lab.topology)}"]
     if p.lab.faults:

@@ -126,3 +126,49 @@ def test_the_server_binding_holds_on_every_fetch_and_its_fault_checks_it_once():
         assert store.for_server(record.key_id, "sip:mcptt-as-2@example.org", now) is None  # before any fetch
         assert store.for_server(record.key_id, "sip:mcptt-as@example.org", now) == record
         assert (store.for_server(record.key_id, "sip:mcptt-as-2@example.org", now) == record) is second_server_served
+
+
+def test_the_key_id_permutation_runs_backwards():
+    from mcsec.impl.kms.cekstore import KeyIdPermutation
+    permute = KeyIdPermutation(b"k" * 32)
+    assert all(permute.inverse(permute(n)) == n for n in (0, 1, 2, 12345, (1 << 28) - 1))
+
+
+def test_a_pinned_key_id_is_issued_once_to_its_owner_and_never_drawn_again():
+    from mcsec.impl.kms.cekstore import KeyIdPermutation
+    store = CekStore(3600, Faults())
+    store._permute = KeyIdPermutation(b"k" * 32)  # so the Key ID the count gives next is known
+    next_drawn = (CEK_PURPOSE_TAG << 28) | store._permute(0)
+    store.pin("sip:carol@example.org", next_drawn)
+    assert store.issue("sip:alice@example.org", "s", NOW).key_id != next_drawn  # alice's CEK skips it
+    assert store.issue("sip:carol@example.org", "s", NOW).key_id == next_drawn  # carol's takes it, once
+    again = store.issue("sip:carol@example.org", "s", NOW).key_id
+    assert again != next_drawn and purpose_of(again) == CEK_PURPOSE_TAG
+
+
+@pytest.mark.parametrize("key_id, why", [
+    (0x1234_5678, "purpose tag"), (0xF << 28 | 7, "issued or pinned"), (None, "dropped"),
+])
+def test_a_pin_is_refused_for_another_purpose_or_a_key_id_issued_or_pinned_already(key_id, why):
+    from mcsec.impl.kms.cekstore import KeyIdNotPinnable
+    store = CekStore(3600, Faults(["kms_counter_key_ids"]))
+    for _ in range(8):  # the counter has given low bits 0..7
+        store.issue("sip:alice@example.org", "s", NOW)
+    if key_id is None:
+        store.pin("sip:carol@example.org", 0xF << 28 | 100)
+        store.pin("sip:carol@example.org", None)
+        assert store.issue("sip:carol@example.org", "s", NOW).key_id == 0xF << 28 | 8
+        with pytest.raises(KeyIdNotPinnable, match="issued or pinned"):
+            store.pin("sip:bob@example.org", 0xF << 28 | 100)  # a pin dropped still reserves its Key ID
+        return
+    with pytest.raises(KeyIdNotPinnable, match=why):
+        store.pin("sip:carol@example.org", key_id)
+
+
+def test_at_most_so_many_key_ids_are_pinned():
+    from mcsec.impl.kms.cekstore import MAX_PINNED, KeyIdNotPinnable
+    store = CekStore(3600, Faults(["kms_counter_key_ids"]))
+    for n in range(MAX_PINNED):
+        store.pin(f"sip:u{n}@example.org", 0xF << 28 | (1000 + n))
+    with pytest.raises(KeyIdNotPinnable, match="at most"):
+        store.pin("sip:one-more@example.org", 0xF << 28 | 5000)

@@ -120,3 +120,53 @@ def test_the_agent_arms_and_disarms_and_names_a_refusal(lab, client, tokens) -> 
     assert _keyprov(client, tokens).key_set.pvt != armed.pvt
     with pytest.raises(KmsControlError, match="HTTP 401"):
         KmsControl(lab.endpoints.kms_url, lab.ssl_context, None, 10).arm(ALICE, "revoked")
+
+
+def _pin(lab, body: dict, secret: str | None) -> httpclient.HttpReply:
+    from mcsec.impl.kms.testcontrol import KEY_IDS_PATH
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["Authorization"] = f"Bearer {secret}"
+    return httpclient.request("POST", lab.endpoints.kms_url + KEY_IDS_PATH, body=json.dumps(body).encode(),
+                              headers=headers, context=lab.ssl_context)
+
+
+def _issue(lab, tokens, user: str):
+    from mcsec.impl.kms.cekclient import CekClient
+    client = CekClient(lab.endpoints.kms_url, lab.profile.ixit.kms_uri, lab.ssl_context)
+    reply = client.issue(tokens.user(user), f"sip:{user}@example.org", lab.profile.ixit.servers[0].uri)
+    assert reply.status == 200 and reply.cek is not None
+    return reply.cek
+
+
+@pytest.mark.parametrize("secret", [None, "not-the-test-control-secret"])
+def test_pinning_a_key_id_demands_the_secret(lab, secret) -> None:
+    reply = _pin(lab, {"user_uri": ALICE, "key_id": "F0000001"}, secret)
+    assert reply.status == 401 and not reply.body
+
+
+def test_a_pinned_key_id_is_the_next_cek_of_that_user_once(lab, tokens) -> None:
+    issued = _issue(lab, tokens, "bob")
+    wanted = f"{(issued.key_id ^ 0x0ABCDEF) | 0xF0000000:08X}"  # one this KMS has not issued
+    secret = lab.endpoints.kms_test_control_secret
+    reply = _pin(lab, {"user_uri": ALICE, "key_id": wanted.lower()}, secret)
+    assert reply.status == 200 and json.loads(reply.body) == {"user_uri": ALICE, "key_id": wanted}
+    assert f"{_issue(lab, tokens, 'bob').key_id:08X}" != wanted  # another user's CEK is not touched
+    assert f"{_issue(lab, tokens, 'alice').key_id:08X}" == wanted
+    assert f"{_issue(lab, tokens, 'alice').key_id:08X}" != wanted
+    again = _pin(lab, {"user_uri": BOB, "key_id": wanted}, secret)  # issued now: never twice
+    assert again.status == 409
+    assert _pin(lab, {"user_uri": BOB, "key_id": f"{issued.key_id:08X}"}, secret).status == 409
+
+
+@pytest.mark.parametrize("body", [
+    {"user_uri": ALICE}, {"user_uri": ALICE, "key_id": "F00001"}, {"user_uri": ALICE, "key_id": 4026531841},
+    {"user_uri": ALICE, "key_id": "G0000001"}, {"user_uri": "", "key_id": "F0000001"},
+    {"user_uri": ALICE, "key_id": "F0000001", "other": 1},
+])
+def test_a_malformed_pin_is_a_400(lab, body) -> None:
+    assert _pin(lab, body, lab.endpoints.kms_test_control_secret).status == 400
+
+
+def test_a_key_id_of_another_purpose_cannot_be_pinned(lab) -> None:
+    assert _pin(lab, {"user_uri": ALICE, "key_id": "20000001"}, lab.endpoints.kms_test_control_secret).status == 409

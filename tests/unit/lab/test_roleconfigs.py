@@ -122,3 +122,49 @@ def test_the_kms_test_control_and_the_core_route_are_read_back(ca, profile):
                             scripted=HostPort("127.0.0.1", 5072))
     routed = core_config.load_config(core.to_json())
     assert routed == core and [(r.uri, r.port) for r in routed.routes] == [(profile.ixit.servers[1].uri, 5072)]
+
+
+def test_the_server_reads_back_other_kmses_and_user_homes(profile):
+    idm, kms = _endpoints()
+    config = roleconfigs.server(profile, sip=HostPort("127.0.0.1", 0), netns=None, idm=idm, kms=kms, trace_path="t",
+                                core_sip2=HostPort("127.0.0.1", 5062))
+    bob = profile.ixit.user("bob").mcptt_id
+    homed = dataclasses.replace(config, other_kms=(KmsEndpoint("https://127.0.0.1:2", "kms-b.example.org", "ca.pem"),),
+                                user_kms={bob: "kms-b.example.org"})
+    again = server_config.load(homed.to_json())
+    assert again == homed and again.user_kms == {bob: "kms-b.example.org"}
+    raw = homed.to_json()
+    raw["users"][0]["kms_uri"] = "kms.nowhere.example"
+    with pytest.raises(ConfigError, match="neither 'kms' nor in 'other_kms'"):
+        server_config.load(raw)
+    raw = homed.to_json()
+    raw["other_kms"].append(raw["other_kms"][0])
+    with pytest.raises(ConfigError, match="given twice"):
+        server_config.load(raw)
+
+
+def test_the_second_kms_is_a_sound_peer_of_its_own_kms_uri_with_test_control_on(ca, profile):
+    config = roleconfigs.other_kms(profile, ca.issue_server("kms-2"), kms_uri="kms2.example.org",
+                                   issuer="https://127.0.0.1:1", jwks_uri="https://x/jwks", idm_ca=str(ca.cert_path),
+                                   port=0, secret="s" * 24)
+    again = kms_config.load(config.to_json())
+    assert again == config and again.kms_uri == "kms2.example.org"
+    assert again.faults.names() == []  # the profile's KMS faults are the lab's KMS's, not this peer's
+    assert again.audience == profile.ixit.kms_uri  # the lab's one IdM issues tokens for both
+    assert again.test_control and again.test_control_secret == "s" * 24
+
+
+def test_the_lab_homes_a_user_at_the_second_kms_only_when_it_runs_one(profile):
+    idm, kms = _endpoints()
+    carol = profile.ixit.user("carol")
+    assert carol.kms_uri == "kms2.example.org" and profile.ixit.other_kms_uris == ("kms2.example.org",)
+    second = KmsEndpoint("https://127.0.0.1:3", "kms2.example.org", "ca.pem")
+    assert roleconfigs.homes(profile, (second,)) == {carol.mcptt_id: second}
+    assert roleconfigs.homes(profile, ()) == {}
+    with_second = roleconfigs.server(profile, sip=HostPort("127.0.0.1", 0), netns=None, idm=idm, kms=kms,
+                                     trace_path="t", core_sip2=HostPort("127.0.0.1", 5062), other_kms=(second,))
+    again = server_config.load(with_second.to_json())
+    assert again.other_kms == (second,) and again.user_kms == {carol.mcptt_id: "kms2.example.org"}
+    without = roleconfigs.server(profile, sip=HostPort("127.0.0.1", 0), netns=None, idm=idm, kms=kms,
+                                 trace_path="t", core_sip2=HostPort("127.0.0.1", 5062))
+    assert without.other_kms == () and without.user_kms == {}  # carol is then homed at the lab's KMS

@@ -80,6 +80,11 @@ def test_a_fault_showing_only_under_a_lab_only_ics_item_is_not_runnable_in_the_e
                             ("kms",), CITED, external=True).runnable
     assert kill_matrix.plan(Fault("server_v", "server", "v", ("R713-A",), ics=(("key_material_provisioning", False),)),
                             ("server",), CITED, external=True).runnable
+    several = kill_matrix.plan(Fault("server_k", "server", "k", ("R713-A",), ics=(("several_kms", True),)),
+                               ("server",), CITED, external=True)
+    assert not several.runnable and "ics.several_kms" in several.reason and "second KMS" in several.reason
+    assert kill_matrix.plan(Fault("client_k", "client", "k", ("R713-A",), ics=(("several_kms", True),)),
+                            ("client",), CITED, external=True).runnable
 
 
 def test_a_scenario_no_fault_kills_fails_the_matrix_unless_listed_with_why():

@@ -34,7 +34,7 @@ def test_keystore_holds_several_ceks_and_checks_bindings(lab: Lab, profile: Prof
     assert store.cek_for(first.key_id, alice.mcptt_id).key == first.key
     assert store.cek_for(second.key_id, alice.mcptt_id).key == second.key
     assert not store.needs_kms(first.key_id)
-    assert store.held() == [first.key_id, second.key_id]
+    assert store.held() == [(profile.ixit.kms_uri, first.key_id), (profile.ixit.kms_uri, second.key_id)]
     assert store.cek_for(first.key_id, bob.mcptt_id) is None  # bound to alice
     other = users.cek("alice", OTHER_SERVER_URI)
     assert store.cek_for(other.key_id, alice.mcptt_id) is None  # the KMS will not give it to this server

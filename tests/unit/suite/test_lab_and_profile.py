@@ -1,4 +1,5 @@
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -201,3 +202,77 @@ def test_the_lab_runs_the_kms_test_control_and_the_scripted_server_behind_its_co
         assert (route.uri, route.port) == (lab.profile.ixit.servers[1].uri, e.scripted_server.port)
     assert lab.scripted_server is None
     assert e.kms_test_control_secret not in (tmp_path / "kms.log").read_text()
+
+
+# --- users of several KMSes (ics.several_kms) --------------------------------------------------------
+
+def test_several_kms_needs_a_user_homed_elsewhere_and_the_labs_own_server(tmp_path):
+    reference = load()
+    assert reference.ics.several_kms and reference.ixit.home_kms(reference.ixit.user("carol")) == "kms2.example.org"
+    assert reference.ixit.home_kms(reference.ixit.user("alice")) == reference.ixit.kms_uri
+    assert load(ics_overrides={"several_kms": False}).ics.several_kms is False
+    path = _client_profile(tmp_path, "")
+    text = path.read_text()
+    (tmp_path / "alone.toml").write_text(text.replace("several_kms = false", "several_kms = true"))
+    with pytest.raises(ProfileError, match=r"^ics\.several_kms: claimed, but no ixit\.users entry"):
+        load(tmp_path / "alone.toml")
+    homed = text.replace("several_kms = false", "several_kms = true").replace(
+        'mcptt_id = "sip:bob@example.org"', 'mcptt_id = "sip:bob@example.org"\nkms_uri = "kms2.example.org"')
+    (tmp_path / "homed.toml").write_text(homed)
+    assert load(tmp_path / "homed.toml").ixit.other_kms_uris == ("kms2.example.org",)
+    (tmp_path / "empty.toml").write_text(homed.replace('kms_uri = "kms2.example.org"', 'kms_uri = ""'))
+    with pytest.raises(ProfileError, match=r"^ixit\.users\[1\]\.kms_uri"):
+        load(tmp_path / "empty.toml")
+    served = re.sub(r"(?m)^\[ixit\.endpoints\]", '[ixit.endpoints]\nserver_sip = "127.0.0.1:5070"', homed)
+    (tmp_path / "server.toml").write_text(served)
+    with pytest.raises(ProfileError, match=r"^ics\.several_kms: the second KMS is one the lab starts"):
+        load(tmp_path / "server.toml")
+
+
+def test_the_lab_starts_the_second_kms_only_when_asked_and_it_runs_a_server_or_clients(tmp_path):
+    profile = load()
+    assert Lab(profile, tmp_path, several_kms=True).other_kms_uris == ("kms2.example.org",)
+    assert Lab(profile, tmp_path).other_kms_uris == ()
+    assert Lab(profile, tmp_path, roles=("idm", "kms"), several_kms=True).other_kms_uris == ()
+
+
+def test_the_session_asks_for_the_second_kms_only_for_a_scenario_that_needs_it(tmp_path, monkeypatch):
+    from mcsec.fixtures import session as sessions
+
+    asked = []
+
+    class NoLab:
+        def __init__(self, profile, *, several_kms=False):
+            asked.append(several_kms)
+
+        def __enter__(self):
+            raise sessions.OutsidePeerUnavailable("not started in this test")
+
+    monkeypatch.setattr(sessions, "Lab", NoLab)
+
+    class Ref:
+        def __init__(self, *items):
+            self.ics_items = items
+
+    for profile, refs, want in ((load(), [Ref("replay_stamp")], False), (load(), [Ref(), Ref("several_kms")], True),
+                                (load(ics_overrides={"several_kms": False}), [Ref("several_kms")], False)):
+        session = sessions.ConformanceSession.__new__(sessions.ConformanceSession)
+        session.profile, session.lab, session.lab_problem = profile, None, None
+        session.open_lab(refs)
+        assert asked[-1] is want
+
+
+def test_the_labs_second_kms_serves_its_users_clients_and_the_server_knows_it(tmp_path):
+    with Lab(load(), tmp_path, several_kms=True) as lab:
+        second = lab.endpoints.home_kms("kms2.example.org")
+        assert second is not None and second.test_control_secret not in repr(second)
+        assert second.test_control_secret != lab.endpoints.kms_test_control_secret
+        assert lab.configs["kms-2"].kms_uri == "kms2.example.org" and lab.configs["kms-2"].port == int(
+            second.url.rsplit(":", 1)[1])
+        assert lab.configs["client-carol"].kms.kms_uri == "kms2.example.org"
+        assert lab.configs["client-carol"].kms.url == second.url
+        assert lab.configs["client-alice"].kms.kms_uri == lab.profile.ixit.kms_uri
+        server = lab.configs["server"]
+        assert [k.url for k in server.other_kms] == [second.url]
+        assert server.user_kms == {"sip:carol@example.org": "kms2.example.org"}
+        assert "carol" in lab.endpoints.upper_testers
