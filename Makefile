@@ -17,6 +17,8 @@ STAMP := $(VENV)/.mcsec-installed
 SYSTEM_PACKAGES := openssl ca-certificates chromium libpcap0.8 kamailio iproute2 sip-tester
 RUN_ARGS ?=
 PYTEST_ARGS ?=
+# the unit tests are in-process and independent: one worker per core, a test file's tests in one worker
+UNIT_JOBS ?= auto
 KILL_MATRIX_OUT ?= reports/out/kill-matrix
 FUZZ_SUT_CASES ?= 200
 FUZZ_SUT_SEED ?= 1
@@ -35,10 +37,12 @@ MUTATE_ARGS ?= --jobs 2
 run: setup
 	$(BIN)/mcsec run $(RUN_ARGS)
 
-# The project's tests: unit (in-process), e2e (whole runs, one fault-free run shared), then the kill
-# matrix as a step of its own: every named fault must be caught by a scenario citing its requirement.
+# The project's tests: unit (in-process, in parallel workers), e2e (whole runs, one fault-free run
+# shared, in one process: they share session fixtures and each run uses every core already), then the
+# kill matrix as a step of its own: every named fault must be caught by a scenario citing its requirement.
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS) tests/unit tests/e2e
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -n $(UNIT_JOBS) --dist loadfile tests/unit
+	$(BIN)/python -m pytest $(PYTEST_ARGS) tests/e2e
 	$(BIN)/mcsec kill-matrix --out $(KILL_MATRIX_OUT)
 
 # `mcsec fuzz` against each bundled reference role (docs/fuzz.md), bounded in cases; all into one results.json
