@@ -181,6 +181,16 @@ _ALL: tuple[Fault, ...] = (
           ("R713-EN-REJECT-PARTY", "R714-AS-BIND")),
     Fault("server_ignore_binding", "server", "does not check that the CEK belongs to the asserted sender",
           ("R713-EN-REJECT-PARTY",)),
+    Fault("server_core_at_default_port", "server",
+          "trusts a P-Asserted-Identity only from the SIP core's address at port 5060, so the core it is "
+          "configured with, on another port, is not trusted and every relayed request is refused",
+          ("R713-EN-REJECT-PARTY",)),
+    Fault("server_identity_ignore_case", "server",
+          "matches an asserted identity with the users it serves ignoring the case of the user part (RFC 3261 "
+          "19.1.4 compares it case-sensitively)", ("R713-EN-REJECT-PARTY",)),
+    Fault("server_unknown_identity_error", "server",
+          "looks up the MCPTT ID of an asserted identity it does not serve without checking it exists: "
+          "500 instead of a refusal", ("R713-EN-REJECT-PARTY",)),
     Fault("server_answer_clear", "server", "returns sensitive response bodies in clear",
           ("R713-SMIME-USE", "R713-CONF-SIP2")),
     Fault("server_no_replay_check", "server", "does not check the replay stamp of protected bodies",
@@ -217,6 +227,9 @@ _ALL: tuple[Fault, ...] = (
     Fault("kms_prov_wrong_period", "kms", "ignores the requested time and provisions an expired key period",
           ("R714-KM-PROV",)),
     Fault("kms_prov_invalid_keys", "kms", "provisions an RSK and SSK that do not validate against the KMS certificate",
+          ("R714-KM-PROV",)),
+    Fault("kms_prov_no_client_req_url", "kms",
+          "leaves ClientReqUrl out of its init, keyprov and certcache responses (TS 33.180 Table D.3.1-1 lists it)",
           ("R714-KM-PROV",)),
     # --- MCPTT server: 7.14 CSK upload (MIKEY-SAKKE I_MESSAGE) -----------------------
     Fault("server_accept_bad_signature", "server", "does not verify the ECCSI signature of an I_MESSAGE",

@@ -163,10 +163,16 @@ class ProvisioningService:
     def certcache(self, request: Request) -> Response:
         return self._handle(request, self._certcache)
 
+    def _client_req_url(self, message) -> str | None:
+        """The ClientReqUrl the request named, echoed in the response (none under the fault)."""
+        if message is None or "kms_prov_no_client_req_url" in self._faults:
+            return None
+        return message.client_req_url
+
     def _init(self, request: Request, principal: Principal, identity: str | None, message) -> Response:
         _no_path_parameters(request, provxml.INIT_PATH)
         body = provxml.build_init_response(self.kms_uri, identity, self._provisioner.certificate(), utcnow(),
-                                           message.client_req_url if message else None)
+                                           self._client_req_url(message))
         log.info("sent the KMS certificate to %s", identity or "an unidentified principal")
         return Response(200, body, provxml.CONTENT_TYPE)
 
@@ -174,7 +180,7 @@ class ProvisioningService:
         _no_path_parameters(request, provxml.CERTCACHE_PATH)
         body = provxml.build_certcache_response(self.kms_uri, identity, [self._provisioner.certificate()], utcnow(),
                                                 cache_num=1,
-                                                client_req_url=message.client_req_url if message else None)
+                                                client_req_url=self._client_req_url(message))
         log.info("sent the certificate cache to %s", identity or "an unidentified principal")
         return Response(200, body, provxml.CONTENT_TYPE)
 
@@ -204,7 +210,7 @@ class ProvisioningService:
                  " (revoked)" if key_set.revoked else "", " (defective, armed by the test control)" if defective
                  else "")
         body = provxml.build_keyprov_response(self.kms_uri, requested, [key_set], now, self._user_id_format,
-                                              message.client_req_url if message else None)
+                                              self._client_req_url(message))
         return Response(200, body, provxml.CONTENT_TYPE)
 
 

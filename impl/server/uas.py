@@ -183,7 +183,10 @@ class McpttUas:
             values = request.headers.get_list("P-Asserted-Identity")
         except InvalidHeaderValue:
             raise Refusal(400, "Bad Request (malformed P-Asserted-Identity)") from None
-        if values and not self.config.trusts(source) and "server_trust_any_asserted_identity" not in self.faults:
+        trusted = self.config.trusts(source)
+        if "server_core_at_default_port" in self.faults:
+            trusted = trusted and source[1] == 5060
+        if values and not trusted and "server_trust_any_asserted_identity" not in self.faults:
             log.info("P-Asserted-Identity from %s:%d ignored: not a trusted peer", *source[:2])
             values = []
         if not values:
@@ -194,9 +197,13 @@ class McpttUas:
             except InvalidHeaderValue:
                 raise Refusal(400, "Bad Request (malformed P-Asserted-Identity)") from None
             key = identity_key(str(address.uri)) if address.uri is not None else None
+            if key is not None and "server_identity_ignore_case" in self.faults:
+                key = next((k for k in self._users if k.lower() == key.lower()), key)
             if key is not None and key in self._users:
                 impu, mcptt_id = self._users[key]
                 return Sender(impu, mcptt_id)
+            if key is not None and "server_unknown_identity_error" in self.faults:
+                impu, mcptt_id = self._users[key]  # the fault: KeyError, answered 500
         raise Refusal(403, "Forbidden", "Unknown asserted identity")
 
     async def _upload(self, request: Request, ctx: RequestContext, sender: Sender) -> Response:
