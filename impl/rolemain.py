@@ -5,7 +5,8 @@ lab (or `mcsec serve`) wrote, starts the role's servers on the configured
 loopback ports (0 = pick a free one), prints exactly one JSON line on stdout,
 `{"role": ..., "ready": true, ...endpoints...}`, and serves until SIGTERM or
 SIGINT. A configuration it cannot use gives `{"role": ..., "ready": false,
-"error": ...}` and exit status 2. Logs go to stderr and never carry keys,
+"error": ...}` and exit status 2; so does an address it cannot bind (the error
+then says "in use", and the lab chooses its ports again). Logs go to stderr and never carry keys,
 tokens or passwords; when stderr is a regular file it rotates at the size
 cap of the configuration's ``rotation`` item (impl/rotation.py).
 """
@@ -72,10 +73,19 @@ def run_role(role: str, build: Builder, argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         _emit({"role": role, "ready": False, "error": str(exc)})
         return 2
+    except OSError as exc:  # a server binds as it is built: its address taken meanwhile, a file it cannot read
+        _emit({"role": role, "ready": False, "error": f"cannot serve: {exc}"})
+        logging.getLogger("mcsec.role").error("%s cannot serve: %s", role, exc)
+        return 2
     started: list[Startable] = []
     try:
         for server in servers:
-            server.start()
+            try:
+                server.start()
+            except OSError as exc:  # its address taken meanwhile (another lab on the machine): said, not a crash
+                _emit({"role": role, "ready": False, "error": f"cannot serve: {exc}"})
+                logging.getLogger("mcsec.role").error("%s cannot serve: %s", role, exc)
+                return 2
             started.append(server)
         # Everything made so far (modules, configuration, keys) lives as long as the process: keep it
         # out of the garbage collector's full passes, which would otherwise walk it again and again

@@ -121,3 +121,22 @@ def test_kms_process_with_unusable_ibc_item_is_not_ready(lab, tmp_path):
     with pytest.raises(RoleStartError, match="ibc.user_id_format"):
         proc.start()
     proc.stop()
+
+
+def test_kms_process_on_a_taken_port_says_it_is_in_use(lab, tmp_path):
+    """An address taken between the lab choosing it and the KMS binding it (another lab on the machine) is a
+    not-ready line naming it "in use" (the lab then chooses its ports again; impl/rolemain.py), not a crash
+    with exit status 1 that the lab cannot tell from any other."""
+    import socket
+
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    try:
+        config = {**kms_config(lab, "kms-taken"), "port": holder.getsockname()[1]}
+        proc = RoleProcess("kms-taken", "mcsec.impl.kms", config, tmp_path)
+        with pytest.raises(RoleStartError, match=r"cannot serve: .*in use"):
+            proc.start()
+        assert not proc.alive()
+    finally:
+        holder.close()

@@ -1,3 +1,4 @@
+import dataclasses
 import os
 import re
 import signal
@@ -257,9 +258,34 @@ def test_the_session_asks_for_the_second_kms_only_for_a_scenario_that_needs_it(t
     for profile, refs, want in ((load(), [Ref("replay_stamp")], False), (load(), [Ref(), Ref("several_kms")], True),
                                 (load(ics_overrides={"several_kms": False}), [Ref("several_kms")], False)):
         session = sessions.ConformanceSession.__new__(sessions.ConformanceSession)
-        session.profile, session.lab, session.lab_problem = profile, None, None
+        session.profile, session.lab, session.lab_problem, session.out_dir = profile, None, None, tmp_path
         session.open_lab(refs)
         assert asked[-1] is want
+
+
+def test_a_role_that_does_not_start_leaves_the_reason_and_its_log_not_an_internal_error(tmp_path):
+    """A role of the lab that does not come up (here: the MCPTT server's fixed port is taken, twice) makes
+    the session's lab problem name it, and the role's log is kept in the run's output (the lab's own
+    folder, where it was written, is removed)."""
+    import socket
+
+    from mcsec.fixtures import session as sessions
+
+    holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    holder.bind(("127.0.0.1", 0))
+    try:
+        profile = load()
+        ports = dataclasses.replace(profile.lab.ports, server_sip=holder.getsockname()[1])
+        profile = dataclasses.replace(profile, lab=dataclasses.replace(profile.lab, ports=ports))
+        session = sessions.ConformanceSession.__new__(sessions.ConformanceSession)
+        session.profile, session.lab, session.lab_problem, session.out_dir = profile, None, None, tmp_path / "out"
+        session.open_lab([])
+    finally:
+        holder.close()
+    assert session.lab is None
+    assert session.lab_problem.startswith("a role of the lab did not start: server: ")
+    assert "in use" in session.lab_problem and str(tmp_path / "out" / "logs") in session.lab_problem
+    assert (tmp_path / "out" / "logs" / "server.log").is_file()
 
 
 def test_the_labs_second_kms_serves_its_users_clients_and_the_server_knows_it(tmp_path):
