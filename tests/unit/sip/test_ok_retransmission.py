@@ -38,6 +38,20 @@ async def oks_received(raw, limit: float) -> list[Response]:
     return got
 
 
+async def first_ok(raw, limit: float) -> Response | None:
+    """The first 200 the raw socket gets within ``limit`` seconds (provisional answers skipped), at once."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while (left := deadline - loop.time()) > 0:
+        try:
+            message = parse_message(await raw.receive(left))
+        except asyncio.TimeoutError:
+            return None
+        if isinstance(message, Response) and message.status == 200:
+            return message
+    return None
+
+
 async def uas() -> SipEndpoint:
     server = await SipEndpoint.start(timers=FAST)
 
@@ -70,12 +84,16 @@ def test_uas_stops_at_the_ack() -> None:
         try:
             invite = invite_from(raw.port)
             raw.transport.sendto(invite.to_bytes(), server.udp_address)
-            first = (await oks_received(raw, 3 * FAST.t1))[0]
+            first = await first_ok(raw, WINDOW_S)  # within the 2xx's own lifetime, however busy the machine
+            assert first is not None, "no 200 within 64*T1"
             ack = make_2xx_ack(invite, first, via=f"SIP/2.0/UDP 127.0.0.1:{raw.port};branch=z9hG4bK-ack1;rport")
             raw.transport.sendto(ack.to_bytes(), server.udp_address)
-            await oks_received(raw, 2 * FAST.t1)  # what was already on its way
-            assert await oks_received(raw, WINDOW_S) == []
-            assert server.stats.ok_unacknowledged == 0 and server.stats.ok_retransmissions_sent <= 2
+            await wait_for_condition(lambda: server.stats.ok_unacknowledged == 0)  # the ACK taken
+            sent = server.stats.ok_retransmissions_sent
+            later = await oks_received(raw, WINDOW_S)  # a whole 64*T1 after the ACK was taken
+            # nothing sent after the ACK: what still arrived had left before it (a busy machine delays it)
+            assert server.stats.ok_retransmissions_sent == sent
+            assert len(later) <= sent
         finally:
             raw.transport.close()
             await server.close()
