@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from mcsec.catalogue import citations, load_catalogue, scan_scenarios
-from mcsec.commands.kill_matrix import Runs
+from mcsec.commands.kill_matrix import Runs, lab_run_args
 from mcsec.fixtures.lab import LAB_ROLES
 from mcsec.impl.faults import REGISTRY
 from mcsec.reports import kill_matrix
@@ -64,8 +64,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-km-") as tmp:
         for n in range(args.rounds):
             for i, p in enumerate(plans):
-                extra = ["--fault", p.fault, *[a for r in p.cited for a in ("--requirement", r)],
-                         *[a for item, value in REGISTRY[p.fault].ics for a in ("--ics", f"{item}={str(value).lower()}")]]
+                extra = lab_run_args(p)
                 seen = {}
                 for way in (("fresh", "forked") if (n + i) % 2 == 0 else ("forked", "fresh")):
                     out = Path(tmp) / f"{n}-{p.fault}-{way}"

@@ -42,6 +42,14 @@ def _emit(line: dict) -> None:
     sys.stdout.flush()
 
 
+def _cannot_serve(role: str, exc: OSError) -> int:
+    """A role that cannot bind or read what it serves with: a not-ready line (the lab reads "in use" in it
+    and chooses its ports again) and the same in its log; exit status 2."""
+    _emit({"role": role, "ready": False, "error": f"cannot serve: {exc}"})
+    logging.getLogger("mcsec.role").error("%s cannot serve: %s", role, exc)
+    return 2
+
+
 def run_role(role: str, build: Builder, argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m mcsec.impl.{role}")
     parser.add_argument("--config", required=True, type=Path, help="role configuration (JSON)")
@@ -74,18 +82,14 @@ def run_role(role: str, build: Builder, argv: list[str] | None = None) -> int:
         _emit({"role": role, "ready": False, "error": str(exc)})
         return 2
     except OSError as exc:  # a server binds as it is built: its address taken meanwhile, a file it cannot read
-        _emit({"role": role, "ready": False, "error": f"cannot serve: {exc}"})
-        logging.getLogger("mcsec.role").error("%s cannot serve: %s", role, exc)
-        return 2
+        return _cannot_serve(role, exc)
     started: list[Startable] = []
     try:
         for server in servers:
             try:
                 server.start()
             except OSError as exc:  # its address taken meanwhile (another lab on the machine): said, not a crash
-                _emit({"role": role, "ready": False, "error": f"cannot serve: {exc}"})
-                logging.getLogger("mcsec.role").error("%s cannot serve: %s", role, exc)
-                return 2
+                return _cannot_serve(role, exc)
             started.append(server)
         # Everything made so far (modules, configuration, keys) lives as long as the process: keep it
         # out of the garbage collector's full passes, which would otherwise walk it again and again

@@ -178,6 +178,19 @@ def _run_in_child(argv: list[str], log_path: str) -> None:
     sys.exit(code)
 
 
+def _requirement_args(p: kill_matrix.Plan) -> list[str]:
+    return [a for r in p.cited for a in ("--requirement", r)]
+
+
+def _ics_switches(p: kill_matrix.Plan) -> list[str]:
+    return [f"{item}={str(value).lower()}" for item, value in REGISTRY[p.fault].ics]
+
+
+def lab_run_args(p: kill_matrix.Plan) -> list[str]:
+    """`mcsec run` arguments of a fault's run in the lab: the fault on, its cited requirements, its ICS switches."""
+    return ["--fault", p.fault, *_requirement_args(p), *[a for sw in _ics_switches(p) for a in ("--ics", sw)]]
+
+
 def _progress(n: int, total: int, row: dict) -> str:
     width = len(str(total))
     head = f"[{n:>{width}}/{total}] {row['status'].replace('_', ' ').upper():<12} {row['fault']:<32} {row['role']:<7}"
@@ -233,13 +246,11 @@ def main(args: argparse.Namespace) -> int:
                 futures[pool.submit(runs.run, out, [])] = role
         for p in runnable:
             shutil.rmtree(out / "faults" / p.fault, ignore_errors=True)
-            extra = [a for r in p.cited for a in ("--requirement", r)]
-            switches = [f"{item}={str(value).lower()}" for item, value in REGISTRY[p.fault].ics]
             if args.external:
-                futures[pool.submit(runs.run, out / "faults" / p.fault, extra, (p.role, [p.fault], switches))] = p
+                futures[pool.submit(runs.run, out / "faults" / p.fault, _requirement_args(p),
+                                    (p.role, [p.fault], _ics_switches(p)))] = p
             else:
-                extra = ["--fault", p.fault, *extra, *[a for sw in switches for a in ("--ics", sw)]]
-                futures[pool.submit(runs.run, out / "faults" / p.fault, extra)] = p
+                futures[pool.submit(runs.run, out / "faults" / p.fault, lab_run_args(p))] = p
         for future in as_completed(futures):
             p, result = futures[future], future.result()
             if isinstance(p, str):
