@@ -157,6 +157,19 @@ def load(path: Path) -> dict | None:
     return matrix
 
 
+def longest_first(plans: list[Plan], previous: dict | None) -> list[Plan]:
+    """The order to start fault runs in so that the matrix's last minutes are not one long run alone:
+    longest first, by each fault's duration in ``previous`` (the last matrix written to the same folder)
+    when it has one, else by the number of scenarios it runs (after every fault with a known duration).
+    Ties keep the registry's order."""
+    known: dict[str, float] = {}
+    for row in (previous or {}).get("faults", []):
+        if isinstance(row, dict) and isinstance(row.get("fault"), str) \
+                and isinstance(row.get("duration_s"), (int, float)) and not isinstance(row["duration_s"], bool):
+            known[row["fault"]] = float(row["duration_s"])
+    return sorted(plans, key=lambda p: (p.fault not in known, -known.get(p.fault, 0.0), -len(p.scenarios)))
+
+
 def write(matrix: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")

@@ -214,6 +214,7 @@ def main(args: argparse.Namespace) -> int:
 
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    previous = kill_matrix.load(out / kill_matrix.FILENAME)  # its durations order this matrix's runs
     (out / kill_matrix.FILENAME).unlink(missing_ok=True)
     catalogue = load_catalogue()
     cited = citations(catalogue, scan_scenarios())
@@ -244,7 +245,7 @@ def main(args: argparse.Namespace) -> int:
                 futures[pool.submit(runs.run, out / "baselines" / role, [], (role, [], []))] = role
             else:
                 futures[pool.submit(runs.run, out, [])] = role
-        for p in runnable:
+        for p in kill_matrix.longest_first(runnable, previous):
             shutil.rmtree(out / "faults" / p.fault, ignore_errors=True)
             if args.external:
                 futures[pool.submit(runs.run, out / "faults" / p.fault, _requirement_args(p),

@@ -39,6 +39,22 @@ def test_plan_selects_the_scenarios_citing_the_faults_requirements():
     assert not p.runnable and p.reason == "no scenario cites R713-C, R714-Q"
 
 
+def _plan(name: str, scenarios: int) -> kill_matrix.Plan:
+    return kill_matrix.Plan(name, "kms", "", (), (), tuple(f"s{i}" for i in range(scenarios)))
+
+
+def test_runs_start_longest_first_by_the_last_matrix_then_by_scenario_count():
+    plans = [_plan("a", 2), _plan("b", 9), _plan("c", 9), _plan("d", 1), _plan("e", 30)]
+    assert [p.fault for p in kill_matrix.longest_first(plans, None)] == ["e", "b", "c", "a", "d"]
+    previous = {"faults": [{"fault": "d", "duration_s": 24.2}, {"fault": "a", "duration_s": 3},
+                           {"fault": "c", "duration_s": 5.5}, {"fault": "gone", "duration_s": 99},
+                           {"fault": "b", "duration_s": "12"}, {"fault": "e", "duration_s": True}, "junk"]}
+    # known durations first (longest first), then the rest by scenario count; a duration that is not a
+    # number counts as unknown
+    assert [p.fault for p in kill_matrix.longest_first(plans, previous)] == ["d", "c", "a", "e", "b"]
+    assert [p.fault for p in kill_matrix.longest_first(plans, {"faults": []})] == ["e", "b", "c", "a", "d"]
+
+
 def test_a_surviving_fault_fails_the_matrix():
     p = kill_matrix.plan(FAULT, ("kms",), CITED)
     survived = kill_matrix.entry(p, _doc(s1="pass", s2="pass", s3="not_applicable"))
