@@ -24,7 +24,8 @@ import pytest
 from mcsec.catalogue import load_catalogue, scan_scenarios
 from mcsec.fixtures.keylog import KeyLog
 from mcsec.fixtures.plugin import ConformancePlugin
-from mcsec.fixtures.profile import Profile
+from mcsec.fixtures.lab import roleprocess
+from mcsec.fixtures.profile import LAB_ROLES, Profile
 from mcsec.fixtures.session import ConformanceSession, Selection
 from mcsec.reports import manifest, merge, outputs, results
 from mcsec.reports import waivers as waiver_rules
@@ -57,6 +58,8 @@ def run(profile: Profile, out_dir: Path, *, selection: Selection = Selection(), 
         args += ["-p", module]
     if keyword:
         args += ["-k", keyword]
+    if any(not profile.external(role) for role in LAB_ROLES):
+        roleprocess.prewarm()  # the role fork server imports the roles while pytest collects
     started = _dt.datetime.now(_dt.timezone.utc)
     try:
         code = pytest.main(args, plugins=[ConformancePlugin(session)])
