@@ -69,7 +69,7 @@ def send_ambiguous(ctx: ScenarioContext, http_state: HttpState, role, framing) -
     second = _framed(b"", ["GET /mcsec-smuggled HTTP/1.1", f"Host: {parts.netloc}", "Content-Length: 0"])
     try:
         http_state.exchange = rawhttp.exchange(parts.hostname, parts.port or 443, first + second,
-                                               ctx.lab.ssl_context, ctx.ixit.timers.http_timeout_s)
+                                               ctx.lab.ssl_context, ctx.ixit.timers.http_timeout_s, requests=2)
     except OSError as exc:
         raise Inconclusive(f"the {role} could not be reached: {exc}") from None
 
@@ -82,6 +82,9 @@ def refused_and_closed(http_state: HttpState, role, status: int) -> None:
     first = exchange.responses[0]
     if first.status != status:
         raise Failed(f"the {role} answered {first.status}, expected {status}")
+    if exchange.all_answered:  # it read on after the first request: it did not close where it had to
+        raise Failed(f"the {role} answered the second request on the connection ({exchange.responses[1].status}) "
+                     "after a request it could not delimit, instead of closing the connection")
     if not exchange.closed_by_peer:
         raise Failed(f"the {role} kept the connection open after a request it could not delimit")
 
