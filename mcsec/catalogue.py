@@ -8,6 +8,7 @@ folders and waivers use: rewording a title changes nothing downstream.
 """
 from __future__ import annotations
 
+import functools
 import re
 from importlib import resources
 import tomllib
@@ -102,7 +103,13 @@ def requirement_tags(tags: Iterable[str]) -> tuple[str, ...]:
 
 
 def feature_rel(filename: str, features_dir: Path = FEATURES_DIR) -> str:
-    return Path(filename).resolve().relative_to(features_dir.resolve()).as_posix()
+    return _feature_rel(str(filename), str(features_dir))
+
+
+@functools.lru_cache(maxsize=1024)
+def _feature_rel(filename: str, features_dir: str) -> str:
+    # one resolve per feature file, not per scenario (every run identifies each scenario, twice)
+    return Path(filename).resolve().relative_to(Path(features_dir).resolve()).as_posix()
 
 
 def _tp(tags: Iterable[str], where: str) -> str:

@@ -53,7 +53,9 @@ def run(profile: Profile, out_dir: Path, *, selection: Selection = Selection(), 
                                  progress_json=progress_json, key_log=key_log)
     args = [str(SCENARIO_MODULE), "-p", "no:terminal", "-p", "no:cacheprovider",
             "--rootdir", str(SCENARIO_MODULE.parent), "-c", os.devnull, "--import-mode=importlib",
-            "-o", "python_files=scenarios.py", "-W", "ignore::DeprecationWarning"]
+            "-o", "python_files=scenarios.py", "-W", "ignore::DeprecationWarning",
+            # step modules imported before (a kill-matrix fork server's): they have no asserts to rewrite
+            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     for module in STEP_MODULES:
         args += ["-p", module]
     if keyword:

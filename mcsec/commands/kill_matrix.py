@@ -135,11 +135,11 @@ class Runs:
             self._stop(process)
 
 
-# What every run imports before its first scenario (pytest, the plugin, the lab, scapy's filter compiler):
-# imported once in the fork server, so that each of the ~115 runs of a matrix starts warm. Step modules
-# are not preloaded: pytest imports them itself, with its assertion rewriting, in each run.
+# What every run imports before its first scenario (pytest, the plugin, the lab, scapy's filter compiler,
+# the step modules) and the features it parses (mcsec.commands.warm): done once in the fork server, so that
+# each of the ~120 runs of a matrix starts warm.
 _PRELOAD = ["mcsec.cli", "mcsec.commands.run", "mcsec.runner", "mcsec.fixtures.plugin", "mcsec.fixtures.wire.capture",
-            "mcsec.reports.outputs", "pytest_bdd", "scapy.arch.common"]
+            "mcsec.reports.outputs", "pytest_bdd", "scapy.arch.common", "mcsec.commands.warm"]
 _FORKING = None
 
 

@@ -86,8 +86,8 @@ def _jobs(asked: int | None, profile, selection) -> int | str:
     if asked is not None and asked > 1 and (shared or fixed):
         what = f"the {', '.join(shared)} outside the lab" if shared else "fixed [lab.ports]"
         return f"{asked}: workers each start a lab of their own, which {what} cannot be shared with"
-    if shared or fixed or selection.shard is not None:
-        return 1
+    if shared or fixed or selection.shard is not None or asked == 1:
+        return 1  # (one job asked: no need to count the scenarios, which parses every feature)
     from mcsec.catalogue import scan_scenarios
 
     count = len(selection.part([s for s in scan_scenarios() if selection.takes(s)]))
