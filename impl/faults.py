@@ -80,8 +80,8 @@ _ALL: tuple[Fault, ...] = (
           "provisions the key set of any user to an MCPTT server's token", ("R714-KM-SUBJECT",)),
     Fault("kms_no_token_required", "kms", "serves requests that carry no access token", ("R713-KM-TOKEN",)),
     Fault("kms_lax_http_framing", "kms",
-          "takes the first of several Content-Length headers and ignores Transfer-Encoding: chunked, so the rest "
-          "of the stream is read as a next request", ("RHTTP-FRAMING",)),
+          "takes the first of several Content-Length headers or list members and ignores Transfer-Encoding: "
+          "chunked, so the rest of the stream is read as a next request", ("RHTTP-FRAMING",)),
     # --- KMS: 7.13 CEK service ----------------------------------------------------
     Fault("kms_ignore_server_binding", "kms", "hands a CEK to any MCPTT server that asks for its Key ID",
           ("R713-EN-SERVER",)),
@@ -96,6 +96,9 @@ _ALL: tuple[Fault, ...] = (
     Fault("kms_keep_expired_ceks", "kms", "never drops the record of a CEK whose validity has ended",
           ("R713-KMS-ADMIN",), unit_proof="tests/unit/kms/test_cek_xml_and_store.py: the store drops expired records"),
     # --- IdM -------------------------------------------------------------------------
+    Fault("idm_lax_http_framing", "idm",
+          "takes the first of several Content-Length headers or list members and ignores Transfer-Encoding: "
+          "chunked, so the rest of the stream is read as a next request", ("RHTTP-FRAMING",)),
     Fault("idm_test_control_open", "idm",
           "mints test tokens for anyone who reaches the test control surface, without its secret",
           ("ROIDC-TEST-CONTROL",)),
@@ -356,10 +359,6 @@ def parse_list(text: str | None) -> list[str]:
 # Scenarios no named fault makes fail, each with why. The kill matrix fails on any other scenario that no
 # fault makes fail; these it lists apart (kill_matrix.json "unkilled_explained"), so the gap stays in view.
 UNKILLED_EXPLAINED: dict[str, str] = {
-    "MCSEC-HTTP-001.2": "open: no fault of the reference KMS yet takes a Content-Length listing two values "
-                        "(kms_lax_http_framing plants the other framing defects)",
-    "MCSEC-HTTP-001.5": "open: no fault of the reference KMS yet plants this framing defect",
-    "MCSEC-HTTP-001.6": "open: no fault of the reference KMS yet plants this framing defect",
     "MCSEC-IDM-TC-002": "open: no fault of the reference IdM yet plants this test-control defect "
                         "(idm_test_control_open is caught by MCSEC-IDM-TC-001)",
     "MCSEC-713-NM-001.8": "the reference KMS reads claims strictly: a number as aud is refused before any compare; "

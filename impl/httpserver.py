@@ -156,8 +156,11 @@ def _make_handler_class(router: Router, server_name: str,
                 self._send(refusal)
                 self.close_connection = True
                 return
+            raw_length = self.headers.get("Content-Length") or "0"
+            if lax_framing:  # the first member of a list too (a fault only)
+                raw_length = raw_length.split(",")[0]
             try:
-                length = int(self.headers.get("Content-Length") or 0)
+                length = int(raw_length)
             except ValueError:
                 length = -1
             if length < 0 or length > MAX_BODY:
@@ -271,7 +274,8 @@ class HttpsServer:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.minimum_version = ssl.TLSVersion.TLSv1_2
             context.load_cert_chain(cert, key)
-        # lax_framing: the first of several Content-Length headers, Transfer-Encoding ignored (a fault only)
+        # lax_framing: the first of several Content-Length headers or list members, Transfer-Encoding ignored
+        # (a fault only)
         self._httpd = _Server((host, port), _make_handler_class(router, name, lax_framing), context)
         self.scheme = "https" if context else "http"
         self._thread: threading.Thread | None = None

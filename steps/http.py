@@ -31,7 +31,9 @@ def _chunked(body: bytes) -> bytes:
 FRAMINGS = phrases.Phrases("Framing", {
     "two different Content-Length headers": lambda body: ([f"Content-Length: {len(body)}",
                                                           f"Content-Length: {len(body) + 7}"], body),
-    "a Content-Length listing two values": lambda body: ([f"Content-Length: {len(body)}, {len(body)}"], body),
+    # differing members: RFC 9110 8.6 lets a recipient take a list of one value repeated ("4, 4") as that value
+    "a Content-Length listing two different values": lambda body: ([f"Content-Length: {len(body)}, {len(body) + 7}"],
+                                                                   body),
     "a Content-Length with a plus sign": lambda body: ([f"Content-Length: +{len(body)}"], body),
     "Transfer-Encoding chunked": lambda body: (["Transfer-Encoding: chunked"], _chunked(body)),
 })

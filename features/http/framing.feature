@@ -11,14 +11,14 @@ Feature: An HTTPS request whose body cannot be delimited is refused and its conn
 
     @judges:kms
     Examples: the KMS
-      | role | framing                                  | status |
-      | KMS  | two different Content-Length headers     | 400    |
-      | KMS  | a Content-Length listing two values      | 400    |
-      | KMS  | a Content-Length with a plus sign        | 400    |
-      | KMS  | Transfer-Encoding chunked                | 501    |
+      | role | framing                                       | status |
+      | KMS  | two different Content-Length headers          | 400    |
+      | KMS  | a Content-Length listing two different values | 400    |
+      | KMS  | a Content-Length with a plus sign             | 400    |
+      | KMS  | Transfer-Encoding chunked                     | 501    |
 
     @judges:idm
     Examples: the IdM
-      | role | framing                                  | status |
-      | IdM  | two different Content-Length headers     | 400    |
-      | IdM  | Transfer-Encoding chunked                | 501    |
+      | role | framing                                       | status |
+      | IdM  | two different Content-Length headers          | 400    |
+      | IdM  | Transfer-Encoding chunked                     | 501    |

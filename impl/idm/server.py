@@ -50,7 +50,7 @@ def discovery_document(config: IdmConfig, issuer: str, base_url: str) -> dict:
 def _bind(config: IdmConfig, router: Router) -> HttpsServer:
     try:
         return HttpsServer(router, host=config.host, port=config.port, cert=config.tls_cert, key=config.tls_key,
-                           name="mcsec-idm")
+                           name="mcsec-idm", lax_framing="idm_lax_http_framing" in config.faults)
     except ssl.SSLError as exc:
         raise ConfigError(f"tls: cannot use the certificate and key: {exc}") from None
     except OSError as exc:

@@ -78,9 +78,12 @@ def test_one_content_length_delimits_the_body_and_keeps_the_connection(served):
     assert hits == ["echo", "smuggled"]  # a pipelined request after a delimited body is a request
 
 
-def test_the_lax_framing_of_the_fault_reads_the_rest_of_the_stream_as_a_request(served):
+@pytest.mark.parametrize("headers", [f"Content-Length: 0\r\nContent-Length: {N}\r\n", f"Content-Length: 0, {N}\r\n",
+                                     f"Content-Length: 0 , {N}\r\n"],
+                         ids=["first of two headers", "first of a list", "first of a spaced list"])
+def test_the_lax_framing_of_the_fault_reads_the_rest_of_the_stream_as_a_request(served, headers):
     server, hits = served(lax=True)
-    answer = _exchange(server, _post(f"Content-Length: 0\r\nContent-Length: {N}\r\n", SMUGGLED))
+    answer = _exchange(server, _post(headers, SMUGGLED))
     assert _statuses(answer) == [200, 200]
     assert hits == ["echo", "smuggled"]
 
