@@ -99,6 +99,9 @@ _ALL: tuple[Fault, ...] = (
     Fault("idm_lax_http_framing", "idm",
           "takes the first of several Content-Length headers or list members and ignores Transfer-Encoding: "
           "chunked, so the rest of the stream is read as a next request", ("RHTTP-FRAMING",)),
+    Fault("idm_test_control_unpublished_key", "idm",
+          "the test control surface signs with a key of its own that the JWKS does not publish, under the "
+          "published key's kid", ("ROIDC-TEST-CONTROL",)),
     Fault("idm_test_control_open", "idm",
           "mints test tokens for anyone who reaches the test control surface, without its secret",
           ("ROIDC-TEST-CONTROL",)),
@@ -359,8 +362,6 @@ def parse_list(text: str | None) -> list[str]:
 # Scenarios no named fault makes fail, each with why. The kill matrix fails on any other scenario that no
 # fault makes fail; these it lists apart (kill_matrix.json "unkilled_explained"), so the gap stays in view.
 UNKILLED_EXPLAINED: dict[str, str] = {
-    "MCSEC-IDM-TC-002": "open: no fault of the reference IdM yet plants this test-control defect "
-                        "(idm_test_control_open is caught by MCSEC-IDM-TC-001)",
     "MCSEC-713-NM-001.8": "the reference KMS reads claims strictly: a number as aud is refused before any compare; "
                           "no realistic single-decision fault lets it through",
     "MCSEC-713-NM-001.9": "as MCSEC-713-NM-001.8 (aud null)",

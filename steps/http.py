@@ -9,12 +9,13 @@ from urllib.parse import urlsplit
 import pytest
 from pytest_bdd import parsers, then, when
 
-from mcsec.fixtures.agents import rawhttp, tokenforge
+from mcsec.fixtures.agents import rawhttp
+from mcsec.fixtures.oracles.tokens import signed_for_findings
 from mcsec.fixtures.verdicts import Failed, Inconclusive
 from mcsec.impl import httpclient
 from mcsec.impl.kms import cekxml
 from mcsec.steps import phrases
-from mcsec.steps.context import ScenarioContext, require_ics
+from mcsec.steps.context import ScenarioContext, failed_if, require_ics
 from mcsec.steps.tokens import TokenState
 
 ROLES = phrases.Phrases("HttpRole", {"KMS": "kms", "IdM": "idm"})
@@ -150,15 +151,13 @@ def refused_no_token(http_state: HttpState, status: int) -> None:
         raise Failed("the IdM gave a token")
 
 
-@then("the IdM gives a token signed by a key of its JWKS")
-def gave_signed_token(ctx: ScenarioContext, http_state: HttpState, tokens: TokenState) -> None:
+@then(parsers.parse('the IdM gives a token for "{user}" signed by a key of its JWKS'))
+def gave_signed_token(ctx: ScenarioContext, http_state: HttpState, tokens: TokenState, user: str) -> None:
     reply = http_state.reply
     token = _token_in(reply) if reply.status == 200 else None
     if token is None:
         raise Failed(f"the IdM answered {reply.status} without a token")
-    kid = tokenforge.split(token)[0].get("kid")
-    if kid not in {k.get("kid") for k in (tokens.jwks or {}).get("keys", [])}:
-        raise Failed(f"the token names key {kid!r}, which the IdM's JWKS does not hold")
+    failed_if(signed_for_findings(token, tokens.jwks, subject=user))
 
 
 @then(parsers.parse('the IdM\'s test control surface still mints a token for "{user}"'))

@@ -23,7 +23,7 @@ Feature: The IdM's test control surface mints only for the holder of its secret
   @ROIDC-TEST-CONTROL @tp:MCSEC-IDM-TC-002 @judges:idm
   Scenario: The test control surface mints for the holder of its secret
     When the test system asks the IdM's test control surface for a token for "alice" with its secret
-    Then the IdM gives a token signed by a key of its JWKS
+    Then the IdM gives a token for "alice" signed by a key of its JWKS
 
   @RHTTP-ROBUST @tp:MCSEC-IDM-TC-003 @judges:idm
   Scenario: A request nested 20000 levels deep is refused with 400, and the IdM keeps minting

@@ -25,6 +25,7 @@ import json
 
 from mcsec.impl.httpserver import HttpError, Request, Response
 from mcsec.impl.idm.config import IdmConfig
+from mcsec.impl.idm.keys import SigningKey
 from mcsec.impl.idm.tokens import ACCESS_TOKEN_TYP, TokenIssuer
 
 TOKENS_PATH = "/test/tokens"
@@ -41,6 +42,10 @@ class TestControl:
         self._config = config
         self._tokens = tokens
         self._secret = secret.encode("ascii")
+        # fault idm_test_control_unpublished_key: a key of the surface's own, which the JWKS never shows,
+        # used under the kid of the published one
+        self._unpublished = (SigningKey.generate() if "idm_test_control_unpublished_key" in config.faults
+                             else None)
 
     def _authorised(self, request: Request) -> bool:
         if "idm_test_control_open" in self._config.faults:
@@ -80,7 +85,12 @@ class TestControl:
         for name in omit:
             signed.pop(name, None)
         try:
-            token = self._tokens.sign_access(signed, kid=header.get("kid"), typ=header.get("typ", ACCESS_TOKEN_TYP))
+            if self._unpublished is not None:
+                token = self._unpublished.sign(signed, kid=header.get("kid") or self._tokens.access_kid,
+                                               typ=header.get("typ", ACCESS_TOKEN_TYP))
+            else:
+                token = self._tokens.sign_access(signed, kid=header.get("kid"),
+                                                 typ=header.get("typ", ACCESS_TOKEN_TYP))
         except (TypeError, ValueError) as exc:
             raise HttpError(400, f"claims cannot be signed: {exc}") from None
         return Response.json({"token": token, "claims": signed})

@@ -97,6 +97,11 @@ class TokenIssuer:
         return claims
 
     # --- signed tokens ------------------------------------------------------------
+    @property
+    def access_kid(self) -> str:
+        """The kid access tokens are signed under."""
+        return self._access_key.kid
+
     def sign_access(self, claims: dict, *, kid: str | None = None, typ: str = ACCESS_TOKEN_TYP) -> str:
         return self._access_key.sign(claims, typ=typ, kid=kid)
 
