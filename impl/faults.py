@@ -67,6 +67,9 @@ _ALL: tuple[Fault, ...] = (
     Fault("kms_identity_prefix_match", "kms",
           "takes a request whose UserUri begins with the token's identity (a user's mcptt_id, a server's sub), "
           "meant to let URI parameters through", ("R713-KM-SUBJECT", "R713-EN-SERVER")),
+    Fault("kms_identity_token_parameters", "kms",
+          "takes a token whose identity (a user's mcptt_id, a server's sub) begins with the request's UserUri, "
+          "meant to let URI parameters in the token through", ("R713-KM-SUBJECT", "R713-EN-SERVER")),
     Fault("kms_no_leeway", "kms",
           "checks exp and nbf with no leeway, whatever leeway the KMS declares", ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
     Fault("kms_leeway_doubled", "kms", "applies the leeway twice to exp and nbf", ("R713-KM-CLAIMS", "R714-KM-CLAIMS")),
@@ -369,7 +372,6 @@ UNKILLED_EXPLAINED: dict[str, str] = {
     "MCSEC-713-NM-003.7": "as MCSEC-713-NM-001.8 (iss an object)",
     "MCSEC-713-NM-003.8": "as MCSEC-713-NM-001.8 (iss null)",
     "MCSEC-713-NM-005.5": "as MCSEC-713-NM-001.8 (mcptt_id of the wrong JSON type)",
-    "MCSEC-713-NM-006.1": "open: the server-token near miss this row tries has no fault planting it yet",
     "MCSEC-714-REF-001.5": "refused by independent checks (the KMS named, the signature, the decapsulation): no "
                            "single-check fault lets it through; server_ignore_kms is caught by REF-001.9/.10",
     "MCSEC-714-REF-001.6": "a timestamp of an expired key period is outside the freshness window too; "

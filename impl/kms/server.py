@@ -152,6 +152,8 @@ class KmsService:
             return token_identity.lower() == request_uri.lower()
         if "kms_identity_prefix_match" in self._faults:  # meant to let URI parameters through
             return request_uri.startswith(token_identity)
+        if "kms_identity_token_parameters" in self._faults:  # meant to let a token's URI parameters through
+            return token_identity.startswith(request_uri)
         return token_identity == request_uri
 
     def _skips_identity(self, principal: Principal) -> bool:
