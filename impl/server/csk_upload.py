@@ -114,6 +114,8 @@ def freshness_window(settings: IbcSettings, faults: Faults) -> tuple[float, floa
     future = past if settings.max_future_s is None else settings.max_future_s
     if "server_timestamp_window_doubled" in faults:
         return 2 * past, 2 * future
+    if "server_timestamp_window_halved" in faults:  # the declared window read as its full width, +-w/2
+        return past / 2, future / 2
     if "server_future_timestamp_unchecked" in faults:
         return past, float("inf")
     if "server_no_future_allowance" in faults:
