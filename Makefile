@@ -19,6 +19,9 @@ RUN_ARGS ?=
 PYTEST_ARGS ?=
 # the unit tests are in-process and independent: one worker per core, a test file's tests in one worker
 UNIT_JOBS ?= auto
+# the e2e tests wait on runs, timers and a browser much of the time: two workers, a test file's tests in
+# one, the wheel and the fault-free run made once for both (tests/e2e/conftest.py)
+E2E_JOBS ?= 2
 KILL_MATRIX_OUT ?= reports/out/kill-matrix
 FUZZ_SUT_CASES ?= 200
 FUZZ_SUT_SEED ?= 1
@@ -38,11 +41,11 @@ run: setup
 	$(BIN)/mcsec run $(RUN_ARGS)
 
 # The project's tests: unit (in-process, in parallel workers), e2e (whole runs, one fault-free run
-# shared, in one process: they share session fixtures and each run uses every core already), then the
-# kill matrix as a step of its own: every named fault must be caught by a scenario citing its requirement.
+# made once for two workers), then the kill matrix as a step of its own:
+# every named fault must be caught by a scenario citing its requirement.
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -n $(UNIT_JOBS) --dist loadfile tests/unit
-	$(BIN)/python -m pytest $(PYTEST_ARGS) tests/e2e
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -n $(E2E_JOBS) --dist loadfile tests/e2e
 	$(BIN)/mcsec kill-matrix --out $(KILL_MATRIX_OUT)
 
 # `mcsec fuzz` against each bundled reference role (docs/fuzz.md), bounded in cases; all into one results.json

@@ -1,6 +1,11 @@
 """Whole conformance runs, each in a subprocess as a user would start it. The fault-free run of the
 whole suite and the run with one KMS fault are made once per test session and shared by every test
-that only reads their outputs."""
+that only reads their outputs.
+
+Under pytest-xdist (`make test`: two workers, `--dist loadfile`) the wheel and the fault-free run are
+made once for all workers: the first worker that needs one makes it in the session's shared folder
+under a lock, the others wait for it and read it (`made_once`)."""
+import fcntl
 import json
 import os
 import shutil
@@ -33,6 +38,28 @@ class RunResult:
         return json.loads((self.out / "results.json").read_text())
 
 
+def _shared_folder(tmp_path_factory) -> Path:
+    """The folder every worker of this test session sees (the parent of the workers' own under xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def made_once(tmp_path_factory, name: str, make) -> dict:
+    """``make(folder)`` -> a JSON-able dict, run by one worker of the session; every other worker waits on
+    the lock and gets the same dict (the folder it was made in is shared)."""
+    shared = _shared_folder(tmp_path_factory)
+    folder, done = shared / name, shared / f"{name}.json"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if make() raises
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            tmp = done.with_suffix(".tmp")
+            tmp.write_text(json.dumps(make(folder)))
+            tmp.replace(done)
+        return json.loads(done.read_text())
+
+
 def mcsec(*args: str, timeout: float = RUN_TIMEOUT_S, drop_caps: tuple[str, ...] = (),
           env: dict | None = None) -> subprocess.CompletedProcess:
     """`mcsec ARGS` in a subprocess of this interpreter (no faults from the environment); with
@@ -62,15 +89,23 @@ def _step(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 def installed_suite(tmp_path_factory) -> tuple[Path, Path]:
     """(the wheel, the bin folder of a fresh venv it is installed in): a wheel built from the checkout
     and installed outside it, as a user installs MCSec."""
-    base = tmp_path_factory.mktemp("wheel")
-    built = _step(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(base / "dist"), str(ROOT))
-    assert built.returncode == 0, built.stderr[-3000:]
-    wheel = next((base / "dist").glob("mcsec-*.whl"))
-    made = _step(sys.executable, "-m", "venv", str(base / "venv"))
-    assert made.returncode == 0, made.stderr
-    pip = _step(str(base / "venv" / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel))
-    assert pip.returncode == 0, pip.stderr[-3000:]
-    return wheel, base / "venv" / "bin"
+    def make(base: Path) -> dict:
+        built = _step(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(base / "dist"),
+                      str(ROOT))
+        if built.returncode != 0:
+            return {"error": f"pip wheel: {built.stderr[-3000:]}"}
+        made = _step(sys.executable, "-m", "venv", str(base / "venv"))
+        if made.returncode != 0:
+            return {"error": f"venv: {made.stderr[-3000:]}"}
+        wheel = next((base / "dist").glob("mcsec-*.whl"))
+        pip = _step(str(base / "venv" / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel))
+        if pip.returncode != 0:
+            return {"error": f"pip install: {pip.stderr[-3000:]}"}
+        return {"wheel": str(wheel), "bin": str(base / "venv" / "bin")}
+
+    made = made_once(tmp_path_factory, "wheel", make)
+    assert "error" not in made, made.get("error")
+    return Path(made["wheel"]), Path(made["bin"])
 
 
 @pytest.fixture(scope="session")
@@ -78,9 +113,13 @@ def baseline_run(tmp_path_factory, installed_suite) -> RunResult:
     """One fault-free run of the whole suite against the reference, shared by every test that only reads
     its outputs. It is run by the installed wheel from an empty folder: `mcsec run --out X`."""
     _, bin_dir = installed_suite
-    here = tmp_path_factory.mktemp("baseline")
-    proc = _step(str(bin_dir / "mcsec"), "run", "--out", "X", cwd=here)
-    return RunResult(proc.returncode, proc.stdout, proc.stderr, here / "X")
+
+    def make(here: Path) -> dict:
+        proc = _step(str(bin_dir / "mcsec"), "run", "--out", "X", cwd=here)
+        return {"status": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr, "out": str(here / "X")}
+
+    made = made_once(tmp_path_factory, "baseline", make)
+    return RunResult(made["status"], made["stdout"], made["stderr"], Path(made["out"]))
 
 
 @pytest.fixture(scope="session")
