@@ -75,3 +75,26 @@ def test_only_reference_role_modules_are_forked(tmp_path, monkeypatch):
     assert RoleProcess("kms", "mcsec.impl.kms", {}, tmp_path).forked()
     assert not RoleProcess("probe", "probe_role", {}, tmp_path).forked()
     assert not RoleProcess("kms", "mcsec.impl.kms.server", {}, tmp_path).forked()
+
+
+def test_a_forked_role_left_running_ends_when_its_process_exits(tmp_path):
+    """A caller that exits without stopping its lab neither hangs on the role nor leaves it running."""
+    import subprocess
+    import sys
+    import time
+
+    script = ("import sys\nfrom pathlib import Path\nfrom mcsec.fixtures.lab import Lab\n"
+              "from mcsec.fixtures.profile import load\n"
+              "lab = Lab(load(), Path(sys.argv[1]), roles=('idm',)); lab.start()\n"
+              "print(lab.roles['idm'].pid, flush=True)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    pid = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"the role {pid} outlived the process that started it")
