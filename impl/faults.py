@@ -21,6 +21,10 @@ class Fault:
     ics: tuple[tuple[str, bool], ...] = ()  # ICS switches the fault shows under (mcsec run --ics ITEM=VALUE)
 
 
+# the HTTP framing defect both HTTPS roles can have (impl/httpserver.py lax_framing)
+_LAX_FRAMING = ("takes the first of several Content-Length headers or list members and ignores "
+                "Transfer-Encoding: chunked, so the rest of the stream is read as a next request")
+
 _ALL: tuple[Fault, ...] = (
     # --- KMS: access-token checks -------------------------------------------------
     Fault("kms_accept_alg_none", "kms", "accepts an unsigned token (alg none)", ("R713-KM-SIG", "R714-KM-SIG")),
@@ -82,9 +86,7 @@ _ALL: tuple[Fault, ...] = (
     Fault("kms_prov_server_acts_for_users", "kms",
           "provisions the key set of any user to an MCPTT server's token", ("R714-KM-SUBJECT",)),
     Fault("kms_no_token_required", "kms", "serves requests that carry no access token", ("R713-KM-TOKEN",)),
-    Fault("kms_lax_http_framing", "kms",
-          "takes the first of several Content-Length headers or list members and ignores Transfer-Encoding: "
-          "chunked, so the rest of the stream is read as a next request", ("RHTTP-FRAMING",)),
+    Fault("kms_lax_http_framing", "kms", _LAX_FRAMING, ("RHTTP-FRAMING",)),
     # --- KMS: 7.13 CEK service ----------------------------------------------------
     Fault("kms_ignore_server_binding", "kms", "hands a CEK to any MCPTT server that asks for its Key ID",
           ("R713-EN-SERVER",)),
@@ -99,9 +101,7 @@ _ALL: tuple[Fault, ...] = (
     Fault("kms_keep_expired_ceks", "kms", "never drops the record of a CEK whose validity has ended",
           ("R713-KMS-ADMIN",), unit_proof="tests/unit/kms/test_cek_xml_and_store.py: the store drops expired records"),
     # --- IdM -------------------------------------------------------------------------
-    Fault("idm_lax_http_framing", "idm",
-          "takes the first of several Content-Length headers or list members and ignores Transfer-Encoding: "
-          "chunked, so the rest of the stream is read as a next request", ("RHTTP-FRAMING",)),
+    Fault("idm_lax_http_framing", "idm", _LAX_FRAMING, ("RHTTP-FRAMING",)),
     Fault("idm_test_control_unpublished_key", "idm",
           "the test control surface signs with a key of its own that the JWKS does not publish, under the "
           "published key's kid", ("ROIDC-TEST-CONTROL",)),
