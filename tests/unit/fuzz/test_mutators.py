@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from mcsec.fixtures.fuzz import cmsmut, formmut, jwtmut, sipmut, xmlmut
 from mcsec.fixtures.fuzz.ddmin import ddmin
 from mcsec.fixtures.fuzz.model import (
-    BASE, CLOSED, SILENCE, Applied, Family, Outcome, Step, case_rng, done, expected, neutral,
+    BASE, CLOSED, SILENCE, Applied, Family, Outcome, Step, case_rng, done, expected, neutral, undone,
 )
 from mcsec.impl import smime
 from mcsec.impl.sip import Request, SipParseError, parse_message
@@ -203,6 +203,20 @@ def test_every_token_change_breaks_the_signature_and_expects_401(signing_key):
         [applied] = family.apply(draft, [step])
         assert "401" in applied.effect, step
         assert not verifies(draft, signing_key), step
+
+
+def test_steps_that_cancel_out_leave_the_token_as_issued_and_expect_the_base_answer(signing_key):
+    """Found by `mcsec fuzz --role kms --seed 20261203` (case 60704): a claim set, then removed, gives back
+    the token as issued; the KMS rightly took it (200), but the case expected 401. The realiser now sees the
+    token is the base's and expects the base answer."""
+    family = Family("jwt", "", (), jwtmut.jwt_ops())
+    issued = token(signing_key)
+    draft = jwtmut.TokenDraft.of(issued)
+    applied = family.apply(draft, [Step("claim_value", (9, 9)), Step("claim_value", (9, 0))])
+    assert draft.token() == issued and verifies(draft, signing_key)
+    assert expected(frozenset({"200"}), applied) == frozenset({"401"})  # what the steps alone claim
+    assert expected(frozenset({"200"}), undone(applied)) == frozenset({"200"})
+    assert all(a.note.endswith("(undone)") and a.effect is None for a in undone(applied))
 
 
 def test_alg_none_empties_the_signature_and_the_scheme_case_keeps_the_meaning(signing_key):
