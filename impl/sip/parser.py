@@ -61,7 +61,10 @@ _SINGLE_HEADERS = ("From", "To", "Call-ID", "CSeq", "Max-Forwards", "Content-Len
 _MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
 # Characters a header section must not hold: controls but HTAB, DEL; in a line also CR and LF.
 _BAD_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_WHITESPACE = re.compile(r"\s")  # exactly the characters str.isspace() takes
+# RFC 3261 25.1: callid = word [ "@" word ]; word = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" /
+# "`" / "'" / "~" / "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" / "?" / "{" / "}")
+_CALL_ID_WORD = r"[A-Za-z0-9\-.!%*_+`'~()<>:\\\"/\[\]?{}]+"
+_CALL_ID = re.compile(rf"{_CALL_ID_WORD}(?:@{_CALL_ID_WORD})?")
 # The controls a header section must not hold besides CR and LF (those only as CRLF line ends).
 _CONTROL_BUT_CR_LF = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -290,8 +293,8 @@ def _validate(result: _Head) -> None:
                 if address.wildcard:
                     raise InvalidHeaderValue(f"'*' is not allowed in {name}")
         call_id = headers.get("Call-ID")
-        if call_id is not None and (not call_id or _WHITESPACE.search(call_id)):
-            raise InvalidHeaderValue("Call-ID must be a non-empty word without whitespace")
+        if call_id is not None and not _CALL_ID.fullmatch(call_id):
+            raise InvalidHeaderValue("Call-ID must be word [\"@\" word] (RFC 3261 25.1)")
         cseq_value = headers.get("CSeq")
         if cseq_value is not None:
             cseq = parse_cseq(cseq_value)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from mcsec.impl.sip import grammar, header_values, parser, uri
 from mcsec.impl.sip.grammar import is_token, split_outside_quotes
 from mcsec.impl.sip.header_values import parse_media_type, parse_name_address, parse_via
+from mcsec.impl.sip import SipParseError
 from mcsec.impl.sip.message import SipMessage
 from mcsec.impl.sip.parser import parse_message
 from mcsec.impl.sip.uri import parse_host, parse_uri
@@ -242,10 +243,29 @@ def test_parameter_values_match_the_character_set(text):
         assert grammar._valid_param_value(text) == expected
 
 
+_WORD_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~()<>:\\\"/[]?{}")
+
+
+def _is_word(text: str) -> bool:
+    return bool(text) and all(ch in _WORD_CHARS for ch in text)
+
+
 @SETTINGS
-@given(st.text(max_size=20))
-def test_call_id_whitespace_is_what_str_isspace_says(text):
-    assert bool(parser._WHITESPACE.search(text)) == any(ch.isspace() for ch in text)
+@given(st.text(alphabet=st.sampled_from(list("a9-@ \t\"\\[]{}é;=,")), max_size=12))
+def test_call_id_is_word_at_word_per_rfc_3261(text):
+    """callid = word [ "@" word ] (RFC 3261 25.1): found by `mcsec fuzz --role core --seed 20261203`, which
+    got a Call-ID of '@' through the core's parser (case 845)."""
+    head, at, tail = text.partition("@")
+    assert bool(parser._CALL_ID.fullmatch(text)) == (_is_word(head) and (not at or _is_word(tail)))
+
+
+@pytest.mark.parametrize("call_id", ["@", "a@", "@b", "a@b@c", "a b", "a;b", "é"])
+def test_a_request_whose_call_id_is_not_word_at_word_is_refused(call_id):
+    text = (f"MESSAGE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKx\r\n"
+            f"From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: {call_id}\r\nCSeq: 1 MESSAGE\r\n"
+            f"Content-Length: 0\r\n\r\n").encode()
+    with pytest.raises(SipParseError, match="Call-ID"):
+        parse_message(text)
 
 
 @SETTINGS
