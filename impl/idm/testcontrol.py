@@ -84,13 +84,12 @@ class TestControl:
         signed.update({name: _NON_FINITE[literal] for name, literal in non_finite.items()})
         for name in omit:
             signed.pop(name, None)
+        kid, typ = header.get("kid"), header.get("typ", ACCESS_TOKEN_TYP)
         try:
-            if self._unpublished is not None:
-                token = self._unpublished.sign(signed, kid=header.get("kid") or self._tokens.access_kid,
-                                               typ=header.get("typ", ACCESS_TOKEN_TYP))
+            if self._unpublished is not None:  # the fault: another key, under the published key's kid
+                token = self._unpublished.sign(signed, kid=kid or self._tokens.access_kid, typ=typ)
             else:
-                token = self._tokens.sign_access(signed, kid=header.get("kid"),
-                                                 typ=header.get("typ", ACCESS_TOKEN_TYP))
+                token = self._tokens.sign_access(signed, kid=kid, typ=typ)
         except (TypeError, ValueError) as exc:
             raise HttpError(400, f"claims cannot be signed: {exc}") from None
         return Response.json({"token": token, "claims": signed})

@@ -147,11 +147,9 @@ def _forking():
     """The fork server runs are started from: one process, single-threaded, with _PRELOAD imported."""
     global _FORKING
     if _FORKING is None:
-        import multiprocessing
+        from mcsec.fixtures.lab.roleprocess import forkserver_context
 
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(_PRELOAD)
-        _FORKING = context
+        _FORKING = forkserver_context(_PRELOAD)
     return _FORKING
 
 

@@ -98,3 +98,14 @@ def test_a_forked_role_left_running_ends_when_its_process_exits(tmp_path):
             return
         time.sleep(0.05)
     pytest.fail(f"the role {pid} outlived the process that started it")
+
+
+def test_callers_of_the_one_fork_server_add_to_its_preload_list_instead_of_replacing_it():
+    from multiprocessing import forkserver
+
+    from mcsec.fixtures.lab.roleprocess import forkserver_context
+
+    forkserver_context(["json"])
+    forkserver_context(["csv", "json"])
+    preload = forkserver._forkserver._preload_modules
+    assert "json" in preload and "csv" in preload and preload.count("json") == 1
