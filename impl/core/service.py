@@ -70,6 +70,10 @@ class CoreService:
             raise CoreStartError(f"not serving within {START_TIMEOUT_S:.0f} s")
         if self._error is not None:
             self.trace.close()
+            if isinstance(self._error, OSError):
+                # an address taken between the lab choosing it and the core binding it: said as such
+                # (impl/rolemain.py: "cannot serve ... in use"), so the lab chooses its ports again
+                raise self._error
             raise CoreStartError(str(self._error)) from self._error
 
     def stop(self) -> None:

@@ -146,6 +146,25 @@ def test_bad_configuration_is_refused_naming_the_item(tmp_path: Path) -> None:
         RoleProcess("core-bad2", "mcsec.impl.core", config, tmp_path).start(timeout=15)
 
 
+def test_a_core_on_a_taken_port_says_it_is_in_use(tmp_path: Path) -> None:
+    """As every role (impl/rolemain.py): a SIP-1 port taken between the lab choosing it and the core binding
+    it is a not-ready line naming it "in use", so the lab chooses again, not an exit with status 1 (found
+    in a clean-clone CI, with two e2e workers starting labs side by side)."""
+    import socket
+
+    holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    holder.bind(("127.0.0.1", 0))
+    try:
+        config = core_config(tmp_path, 5070, {u: "pw" for u in ("alice", "bob", "carol", "dave", "erin")})
+        config["sip1_port"] = holder.getsockname()[1]
+        process = RoleProcess("core-taken", "mcsec.impl.core", config, tmp_path)
+        with pytest.raises(RoleStartError, match=r"cannot serve: .*in use"):
+            process.start(timeout=15)
+        assert not process.alive()
+    finally:
+        holder.close()
+
+
 def test_core_stops_by_itself_on_sigterm(loop: LoopThread, tmp_path: Path) -> None:
     """SIGTERM ends the core on its own (exit status 0), never by the SIGKILL a stop falls back to. The
     wait is a bound on a hang, not a measure of speed."""
