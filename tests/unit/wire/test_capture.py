@@ -94,13 +94,35 @@ def test_filters_name_the_ports_or_the_interface() -> None:
 # ---------------------------------------------------------------- live capture on loopback
 
 
+def _same_port_other_protocol(sock: socket.socket) -> socket.socket | None:
+    """A socket of the other protocol (UDP for TCP, TCP for UDP) bound to ``sock``'s port on 127.0.0.1, so
+    that no other process on the machine (another test worker's lab) sends on a port number the capture
+    filter below takes; None when that number is taken for the other protocol already."""
+    kind = socket.SOCK_DGRAM if sock.type == socket.SOCK_STREAM else socket.SOCK_STREAM
+    other = socket.socket(socket.AF_INET, kind)
+    try:
+        other.bind(("127.0.0.1", sock.getsockname()[1]))
+    except OSError:
+        other.close()
+        return None
+    return other
+
+
+def _held(kind: int) -> tuple[socket.socket, socket.socket]:
+    """A socket of ``kind`` on 127.0.0.1 whose port number is held for the other protocol too (bounded)."""
+    for _ in range(50):
+        sock = socket.socket(socket.AF_INET, kind)
+        sock.bind(("127.0.0.1", 0))
+        other = _same_port_other_protocol(sock)
+        if other is not None:
+            return sock, other
+        sock.close()
+    pytest.fail("no loopback port free for both UDP and TCP in 50 tries")
+
+
 def test_points_are_told_apart_by_port_and_evidence_reads_back(raw_sockets: None, tmp_path: Path) -> None:
-    ua = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    core1 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    core2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    srv = socket.socket()
-    for s in (ua, core1, core2, srv):
-        s.bind(("127.0.0.1", 0))
+    held = [_held(kind) for kind in (socket.SOCK_DGRAM, socket.SOCK_DGRAM, socket.SOCK_DGRAM, socket.SOCK_STREAM)]
+    (ua, _), (core1, _), (core2, _), (srv, _) = held
     srv.listen()
     port = {name: s.getsockname()[1] for name, s in (("ua", ua), ("c1", core1), ("c2", core2), ("as", srv))}
     capture = Capture(loopback_points([port["c1"], port["ua"]], [port["c2"], port["as"]]))
@@ -130,8 +152,9 @@ def test_points_are_told_apart_by_port_and_evidence_reads_back(raw_sockets: None
     trace = (tmp_path / "wire-trace.txt").read_text().splitlines()
     assert len(trace) == 3 and "SIP-1 udp" in trace[0] and "| body 5 bytes" in trace[0]
     assert "SIP-2 tcp" in trace[2] and "Content-Type: text/plain" in trace[2]
-    for s in (ua, core1, core2, srv):
-        s.close()
+    for pair in held:
+        for s in pair:
+            s.close()
 
 
 def test_unprivileged_capture_is_unavailable_with_the_reason(tmp_path: Path) -> None:
